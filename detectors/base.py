@@ -1,0 +1,125 @@
+"""The Detector contract (DESIGN.md, "Contracts").
+
+A detector turns the state of one copy into an :class:`OutcomeModel`: exact moments of the
+per-copy statistic (for Fisher information and likelihoods), a sampler vectorised over
+copies that takes a ``numpy.random.Generator``, and a reducer to sufficient statistics whose
+results add up across batches.
+
+Statistics are plain ``dict[str, ndarray]``; the entries of two batches add elementwise
+(:func:`add_statistics`). Integer entries add exactly, so results do not depend on how
+batches were grouped.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+Statistics = dict[str, np.ndarray]
+
+#: Copies sampled at once by per-copy samplers (bounds their memory).
+SAMPLE_CHUNK = 1 << 18
+
+
+def add_statistics(a: Statistics, b: Statistics) -> Statistics:
+    """Sum two batches' statistics key by key."""
+    if a.keys() != b.keys():
+        raise ValueError(f"statistics with different entries cannot be added: {sorted(a)} vs {sorted(b)}")
+    return {key: a[key] + b[key] for key in a}
+
+
+class DetectorSettings(BaseModel):
+    """Fields every detector has in a config."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$", description="label of the detector in results")
+    efficiency: float = Field(1.0, ge=0.0, le=1.0, description="detection efficiency (transmission before ideal detectors)")
+
+
+class OutcomeModel(ABC):
+    """Exact outcome model of one detector on one state.
+
+    The per-copy statistic is a vector of ``len(labels)`` numbers (counts, clicks or
+    quadrature values); its sufficient statistic over many copies is what
+    :meth:`reduce` returns.
+    """
+
+    #: One of ``"counts"``, ``"clicks"``, ``"gaussian"``: fixes the likelihood family.
+    family: ClassVar[str]
+
+    labels: list[str]
+
+    @abstractmethod
+    def mean(self) -> np.ndarray:
+        """Per-copy mean of the statistic, shape ``(..., n)`` (batched over parameter points)."""
+
+    @abstractmethod
+    def covariance(self) -> np.ndarray:
+        """Per-copy covariance of the statistic, shape ``(n, n)``."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, copies: int) -> np.ndarray:
+        """Raw outcomes of ``copies`` copies, shape ``(copies, n)``."""
+
+    @abstractmethod
+    def reduce(self, outcomes: np.ndarray) -> Statistics:
+        """Sufficient statistics of raw outcomes (entries add across batches)."""
+
+    def sample_statistics(self, rng: np.random.Generator, copies: int) -> Statistics:
+        """Sufficient statistics of ``copies`` fresh copies.
+
+        The default samples per copy in chunks of :data:`SAMPLE_CHUNK` and reduces each;
+        models override it with exact samplers whose cost does not grow with ``copies``.
+        """
+        total: Statistics | None = None
+        for start in range(0, copies, SAMPLE_CHUNK):
+            part = self.reduce(self.sample(rng, min(SAMPLE_CHUNK, copies - start)))
+            total = part if total is None else add_statistics(total, part)
+        return total if total is not None else self.reduce(self.sample(rng, 0))
+
+    @abstractmethod
+    def log_likelihood(self, statistics: Statistics) -> np.ndarray:
+        """Log-likelihood of reduced statistics (leading dim R) at each parameter point.
+
+        Returns shape ``(G, R)`` for a model batched over G parameter points (up to a
+        constant independent of the parameters).
+        """
+
+    def fisher_contribution(self, mean_derivatives: np.ndarray, covariance_derivatives: np.ndarray | None) -> np.ndarray:
+        r"""Fisher information per copy carried by the sufficient statistic.
+
+        :math:`J = \partial\mu^T C^{-1} \partial\mu` with the exact per-copy moments: the
+        information of the summed statistic in the many-copy (central-limit) regime, which is
+        where the Cramer-Rao bound is attained. Outputs with zero variance are dropped.
+        """
+        cov = self.covariance()
+        keep = np.diag(cov) > 0
+        d = mean_derivatives[:, keep]
+        inv = np.linalg.pinv(cov[np.ix_(keep, keep)], rcond=1e-13, hermitian=True)
+        return d @ inv @ d.T
+
+
+class Detector(ABC):
+    """A measurement applied to each copy, or collectively to copies held in a memory."""
+
+    kind: ClassVar[str]
+    Settings: ClassVar[type[DetectorSettings]]
+    #: Capabilities the scene's states must provide (see ``Scene.provides``).
+    requires: ClassVar[frozenset[str]] = frozenset()
+    #: 1 for per-copy measurements; k for a collective measurement on k stored copies.
+    copies_per_measurement: ClassVar[int] = 1
+
+    def __init__(self, settings: DetectorSettings):
+        self.settings = settings
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @abstractmethod
+    def outcome_model(self, light) -> OutcomeModel:
+        """The exact outcome model on ``light`` (a state, or a batch of states from a scene)."""

@@ -1,0 +1,1 @@
+"""Batching, seeding and dask execution. Only this package knows about dask."""

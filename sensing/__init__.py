@@ -1,0 +1,19 @@
+"""Quantum sensing pipelines: what a telescope gains from quantum memory and collective measurement.
+
+``sensing.run(config)`` runs a configured study and returns an ``xarray.Dataset``;
+``sensing`` on the command line does the same from a YAML file.
+"""
+
+from sensing import sf_compat as _sf_compat  # noqa: F401  (before anything imports Strawberry Fields)
+
+__version__ = "0.1.0"
+
+
+def run(config, overrides=None, client=None, **kwargs):
+    """See :func:`sensing.api.run`."""
+    from sensing.api import run as _run
+
+    return _run(config, overrides, client, **kwargs)
+
+
+__all__ = ["run", "__version__"]

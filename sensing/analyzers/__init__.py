@@ -1,0 +1,1 @@
+"""Analyzers: what the exact outcome models and the reduced statistics say about the parameters."""

@@ -1,0 +1,186 @@
+"""Parameter estimation: Fisher information against the quantum limit, and estimator error
+against copies (``analysis.kind: parameter_estimation``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field
+
+from sensing.analyzers.base import Analysis
+from sensing.analyzers.estimation import maximum_likelihood
+from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
+from sensing.registry import register_analysis
+from sensing.results import provenance
+
+
+class ParameterEstimationSettings(BaseModel):
+    """Config of ``analysis.kind: parameter_estimation``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["parameter_estimation"] = "parameter_estimation"
+    estimate: list[str] | None = Field(
+        None, min_length=1, description="scene parameters to estimate (default: the scene's first parameter)"
+    )
+
+
+#: Variables of a results dataset (the schema documented in the README).
+SCHEMA = {
+    "true_value": "true parameter values",
+    "photons_per_copy": "mean photons per copy reaching the detectors",
+    "detected_photons_per_copy": "mean detected signal photons per copy",
+    "fisher_information_matrix": "classical Fisher information matrix per copy",
+    "fisher_information": "classical Fisher information per copy (diagonal)",
+    "fisher_information_per_photon": "fisher_information / photons_per_copy",
+    "quantum_fisher_information_matrix": "quantum Fisher information matrix per copy",
+    "quantum_fisher_information": "quantum Fisher information per copy (diagonal)",
+    "quantum_fisher_information_per_photon": "quantum_fisher_information / photons_per_copy",
+    "estimate": "maximum-likelihood estimate in each simulated experiment",
+    "bias": "mean of estimate - true_value over repetitions",
+    "mse": "mean squared error over repetitions",
+    "crb": "Cramer-Rao bound [J^-1]_pp / copies of the detector",
+    "quantum_crb": "quantum Cramer-Rao bound [F_Q^-1]_pp / copies",
+    "efficiency": "crb / mse (1 = efficient estimator)",
+}
+
+
+@register_analysis("parameter_estimation")
+class ParameterEstimation(Analysis):
+    """Fisher information per copy of every detector, the quantum Fisher information of the
+    state, and maximum-likelihood estimates from simulated data at every copy checkpoint."""
+
+    Settings = ParameterEstimationSettings
+
+    @classmethod
+    def check(cls, settings, scene_cls, detector_classes):
+        known = list(scene_cls.parameter_names)
+        names = settings.estimate or known[:1]
+        problems = [f"analysis.estimate.{i}: {n!r} is not a parameter of source kind {scene_cls.kind!r}; allowed: {known}"
+                    for i, n in enumerate(names) if n not in known]
+        if len(set(names)) != len(names):
+            problems.append(f"analysis.estimate: parameters listed twice: {names}")
+        return problems
+
+    def names(self, scene) -> list[str]:
+        return list(self.settings.estimate or scene.parameter_names[:1])
+
+    def analyze_detector(self, scene, detector, statistics):
+        names = self.names(scene)
+        derivatives = scene.state_derivatives(names)
+        fisher = detector_fisher_information(scene, detector, names, derivatives)
+        model = detector.outcome_model(derivatives[0])
+        detected = float(model.signal_mean().sum()) if hasattr(model, "signal_mean") else float("nan")
+        checkpoints = statistics["copies"].shape[0]
+        estimates = np.stack([
+            maximum_likelihood(scene, detector, {k: v[j] for k, v in statistics.items()}, names)
+            for j in range(checkpoints)
+        ])
+        return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names}
+
+    def analyze_scene(self, scene):
+        names = self.names(scene)
+        return {
+            "quantum_fisher": quantum_fisher_information(scene, names),
+            "true": np.array([scene.parameters[n].value for n in names]),
+            "photons_per_copy": scene.photons_per_copy,
+            "units": {n: scene.parameters[n].unit for n in names},
+            "names": names,
+        }
+
+    def assemble(self, config, raw, dims, detector_names, scene_results, detector_results):
+        return assemble_estimation(config, raw, dims, detector_names, scene_results, detector_results)
+
+    def plots(self, ds, out):
+        from sensing.plots import make_plots
+
+        return make_plots(ds, Path(out))
+
+    def summary(self, ds):
+        return estimation_summary(ds)
+
+
+def _inverse_diagonal(matrix: np.ndarray) -> np.ndarray:
+    """Diagonal of the inverse of the trailing (p, p) matrices; inf where singular."""
+    out = np.full(matrix.shape[:-1], np.inf)
+    flat_m = matrix.reshape(-1, *matrix.shape[-2:])
+    flat_o = out.reshape(-1, matrix.shape[-1])
+    for i, m in enumerate(flat_m):
+        if np.all(np.isfinite(m)) and np.linalg.matrix_rank(m, tol=1e-12 * max(np.abs(m).max(), 1e-300)) == m.shape[0]:
+            flat_o[i] = np.diag(np.linalg.inv(m))
+    return out
+
+
+def assemble_estimation(config, raw: dict, dims: dict, detector_names: list[str], scene_results: list[dict], detector_results: list[list[dict]]) -> xr.Dataset:
+    """Build the results dataset from per-point analyses (points in sweep order)."""
+    names = list(scene_results[0]["names"])
+    shape = tuple(len(v) for v in dims.values())
+    sweep_dims = tuple(dims)
+    copies = np.asarray(config.copies)
+
+    def grid(values, trailing):
+        return np.asarray(values).reshape(shape + trailing)
+
+    n_p, n_d = len(names), len(detector_names)
+    qfi = grid([s["quantum_fisher"] for s in scene_results], (n_p, n_p))
+    true = grid([s["true"] for s in scene_results], (n_p,))
+    photons = grid([s["photons_per_copy"] for s in scene_results], ())
+    fim = grid([[d["fisher"] for d in point] for point in detector_results], (n_d, n_p, n_p))
+    detected = grid([[d["detected_photons_per_copy"] for d in point] for point in detector_results], (n_d,))
+    est = grid([[d["estimates"] for d in point] for point in detector_results], (n_d, len(copies), config.repetitions, n_p))
+
+    sd = sweep_dims
+    coords = {**{k: list(v) for k, v in dims.items()}, "detector": detector_names, "parameter": names,
+              "parameter2": names, "copies": copies, "repetition": np.arange(config.repetitions)}
+    ds = xr.Dataset(coords=coords)
+    ds["true_value"] = (sd + ("parameter",), true)
+    ds["photons_per_copy"] = (sd, photons)
+    ds["detected_photons_per_copy"] = (sd + ("detector",), detected)
+    ds["fisher_information_matrix"] = (sd + ("detector", "parameter", "parameter2"), fim)
+    ds["fisher_information"] = (sd + ("detector", "parameter"), np.diagonal(fim, axis1=-2, axis2=-1))
+    ds["quantum_fisher_information_matrix"] = (sd + ("parameter", "parameter2"), qfi)
+    ds["quantum_fisher_information"] = (sd + ("parameter",), np.diagonal(qfi, axis1=-2, axis2=-1))
+    ds["fisher_information_per_photon"] = ds["fisher_information"] / ds["photons_per_copy"]
+    ds["quantum_fisher_information_per_photon"] = ds["quantum_fisher_information"] / ds["photons_per_copy"]
+    ds["estimate"] = (sd + ("detector", "copies", "repetition", "parameter"), est)
+    error = ds["estimate"] - ds["true_value"]
+    ds["bias"] = error.mean("repetition")
+    ds["mse"] = (error**2).mean("repetition")
+    ds["crb"] = xr.DataArray(_inverse_diagonal(fim), dims=sd + ("detector", "parameter")) / ds["copies"]
+    ds["quantum_crb"] = xr.DataArray(_inverse_diagonal(qfi), dims=sd + ("parameter",)) / ds["copies"]
+    ds["efficiency"] = ds["crb"] / ds["mse"]
+    for name, text in SCHEMA.items():
+        ds[name].attrs["description"] = text
+    ds = ds.transpose(*sd, "detector", "copies", "repetition", "parameter", "parameter2", missing_dims="ignore")
+    ds.attrs.update(provenance(config, raw))
+    ds.attrs["units"] = json.dumps(scene_results[0]["units"])
+    return ds
+
+
+
+def estimation_summary(ds: xr.Dataset) -> str:
+    """A text table: per sweep point and detector, information per photon and estimator efficiency."""
+    first = str(ds["parameter"].values[0])
+    sweep_dims = [d for d in ds["true_value"].dims if d != "parameter"]
+    largest = ds["copies"].values[-1]
+    header = [*sweep_dims, "detector", f"J/photon({first})", "J/QFI", f"sqrt(mse)@{largest:.0e}", "sqrt(crb)", "efficiency"]
+    rows = []
+    stacked = ds.stack(point=sweep_dims) if sweep_dims else ds.expand_dims(point=[0])
+    for i in range(stacked.sizes["point"]):
+        p = stacked.isel(point=i)
+        coords = [f"{p[d].item():.4g}" if isinstance(p[d].item(), float) else str(p[d].item()) for d in sweep_dims]
+        q = float(p["quantum_fisher_information_per_photon"].sel(parameter=first))
+        for det in ds["detector"].values:
+            s = p.sel(detector=det, parameter=first)
+            j = float(s["fisher_information_per_photon"])
+            last = s.sel(copies=largest)
+            rows.append(coords + [str(det), f"{j:.4g}", f"{j / q:.3f}" if q > 0 else "n/a",
+                                  f"{np.sqrt(float(last['mse'])):.3g}", f"{np.sqrt(float(last['crb'])):.3g}",
+                                  f"{float(last['efficiency']):.2f}"])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

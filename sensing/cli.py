@@ -1,0 +1,102 @@
+"""Command line: ``sensing run CONFIG`` and ``sensing validate CONFIG``.
+
+Exit codes: 0 success; 2 invalid config or refused output (nothing written); 1 a failure
+while running (the message names the sweep point and detector).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sensing", description="Quantum sensing pipelines: run and check configured studies.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("config", help="YAML config file (see configs/)")
+    common.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", default=[],
+                        help="override a config field, e.g. --set source.photons_per_copy=1e-3 (value parsed as YAML); repeatable")
+    run = sub.add_parser("run", parents=[common], help="run a config and write results.nc, plots and a summary")
+    run.add_argument("--out", type=Path, default=None, help="output folder (default: results/<config name>)")
+    run.add_argument("--scheduler", default=None,
+                     help="dask scheduler: tcp://HOST:PORT of an existing cluster, 'local' (default), 'threads' or 'synchronous'")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing results.nc in the output folder")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
+    sub.add_parser("validate", parents=[common], help="check a config; exit 0 if valid, 2 with the problems if not")
+    return parser
+
+
+def _report(err) -> None:
+    print("error: invalid configuration", file=sys.stderr)
+    for path, message in err.problems:
+        print(f"  {path}: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from sensing.config import ConfigError, parse_overrides
+
+    try:
+        overrides = parse_overrides(args.overrides)
+        if args.command == "validate":
+            from sensing.api import plan
+
+            _, cfg, dims, built = plan(args.config, overrides)
+            points = len(built)
+            print(f"{args.config}: valid ({points} sweep point{'s' * (points != 1)}, "
+                  f"{len(cfg.detectors)} detector{'s' * (len(cfg.detectors) != 1)}, copies up to {max(cfg.copies):.3g})")
+            return EXIT_OK
+        return _run(args, overrides)
+    except ConfigError as err:
+        _report(err)
+        return EXIT_USAGE
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _run(args, overrides) -> int:
+    from sensing import results
+    from sensing.api import run
+    from sensing.config import load_config
+
+    raw, cfg = load_config(args.config, overrides)
+    out = args.out or Path("results") / Path(args.config).stem
+    results.check_writable(out, args.overwrite)
+    from pipelines.cluster import show_progress
+
+    start = time.perf_counter()
+    try:
+        ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet))
+    except Exception as err:  # a failed run: say what failed, write nothing
+        if args.debug:
+            raise
+        print(f"error: the run failed, nothing was written: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    path = results.write(ds, out, overwrite=args.overwrite)
+    written = [path]
+    from sensing.registry import ANALYSES
+
+    analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
+    if not args.no_plots:
+        written += analysis.plots(ds, out)
+    text = analysis.summary(ds)
+    (Path(out) / "summary.txt").write_text(text + "\n")
+    if not args.quiet:
+        print(text)
+        print(f"\n{cfg.name}: {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in written + [Path(out) / 'summary.txt']))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Run configuration: YAML validated into typed models.
+
+The schema is assembled from the registered scenes and detectors (``source.kind`` and
+``detectors[].kind`` choose the model). Every problem is reported as one
+:class:`ConfigError` naming the field path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
+
+from sensing.registry import ANALYSES, DETECTORS, SCENES, load_plugins
+
+#: Upper bounds that keep a run within what one machine or a cluster can do.
+MAX_COPIES = 10**15
+MAX_REPETITIONS = 100_000
+
+
+class ConfigError(ValueError):
+    """Invalid configuration. ``problems`` lists ``(field path, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {message}" for path, message in problems))
+
+
+def _whole_number(value: Any) -> Any:
+    """Accept 1000000, 1e6, 1.0e6 or '1e6' for counts; reject fractions and booleans."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not a boolean")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a whole number (e.g. 1000000 or 1e6), got {value!r}") from None
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"must be a whole number (e.g. 1000000 or 1e6), got {value!r}")
+        return int(value)
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_whole_number)]
+
+
+class PipelineSettings(BaseModel):
+    """How copies are batched and where the work runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: Count = Field(10_000_000, ge=1, le=MAX_COPIES, description="copies sampled by one batch")
+    batches_per_task: Count = Field(64, ge=1, le=100_000, description="consecutive batches one dask task runs")
+    repetitions_per_task: Count = Field(16, ge=1, le=MAX_REPETITIONS, description="repetitions one dask task runs")
+    scheduler: str | None = Field(
+        None,
+        description="'synchronous', 'threads', 'local' (embedded LocalCluster, the default) or a scheduler address",
+    )
+    workers: Count | None = Field(None, ge=1, le=256, description="workers of the embedded local cluster")
+
+
+class RunConfigBase(BaseModel):
+    """Fields of a run that do not depend on the registered plug-ins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("run", min_length=1, description="name of the run (used in titles)")
+    seed: Count = Field(ge=0, le=2**63 - 1, description="root seed of every random draw")
+    copies: list[Count] = Field(min_length=1, description="numbers of copies at which estimates are made (increasing)")
+    repetitions: Count = Field(50, ge=2, le=MAX_REPETITIONS, description="simulated experiments per copies value")
+    sweep: dict[str, list[Any]] = Field({}, description="config fields to sweep: {dotted.path: [values]}")
+    pipeline: PipelineSettings = PipelineSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_analysis(cls, data):
+        """Without an ``analysis`` section, use the scene's default analysis."""
+        if isinstance(data, dict) and "analysis" not in data:
+            source = data.get("source")
+            kind = source.get("kind") if isinstance(source, dict) else None
+            if kind in SCENES:
+                data = {**data, "analysis": {"kind": SCENES[kind].default_analysis}}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        scene_cls = SCENES[self.source.kind]  # type: ignore[attr-defined]
+        analysis = self.analysis  # type: ignore[attr-defined]
+        problems = ANALYSES[analysis.kind].check(analysis, scene_cls, [DETECTORS[d.kind] for d in self.detectors])  # type: ignore[attr-defined]
+        names = [d.name for d in self.detectors]  # type: ignore[attr-defined]
+        for name in {n for n in names if names.count(n) > 1}:
+            problems.append(f"detectors: the name {name!r} is used by more than one detector; names must be unique")
+        for i, det in enumerate(self.detectors):  # type: ignore[attr-defined]
+            missing = DETECTORS[det.kind].requires - scene_cls.provides
+            if missing:
+                problems.append(
+                    f"detectors.{i}.kind: detector kind {det.kind!r} needs a source providing {sorted(missing)}; "
+                    f"source kind {self.source.kind!r} provides {sorted(scene_cls.provides)}"
+                )
+        for i, (a, b) in enumerate(zip(self.copies, self.copies[1:])):
+            if b <= a:
+                problems.append(f"copies.{i + 1}: copies must increase strictly, got {a} then {b}")
+        for i, c in enumerate(self.copies):
+            if not 1 <= c <= MAX_COPIES:
+                problems.append(f"copies.{i}: must be between 1 and {MAX_COPIES:.0e}, got {c}")
+        for key, values in self.sweep.items():
+            if not values:
+                problems.append(f"sweep.{key}: needs at least one value")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _union(settings: list[type[BaseModel]]):
+    if len(settings) == 1:
+        return settings[0]
+    return Annotated[Union[tuple(settings)], Field(discriminator="kind")]
+
+
+@lru_cache(maxsize=None)
+def _model(scene_kinds: tuple[str, ...], detector_kinds: tuple[str, ...], analysis_kinds: tuple[str, ...]) -> type[BaseModel]:
+    return create_model(
+        "RunConfig",
+        __base__=RunConfigBase,
+        source=(_union([SCENES[k].Settings for k in scene_kinds]), Field(description="the scene")),
+        detectors=(list[_union([DETECTORS[k].Settings for k in detector_kinds])], Field(min_length=1)),
+        analysis=(_union([ANALYSES[k].Settings for k in analysis_kinds]), Field(description="what to compute")),
+    )
+
+
+def config_model() -> type[BaseModel]:
+    """The pydantic model of a run config for the scenes, detectors and analyses registered now."""
+    load_plugins()
+    return _model(tuple(SCENES), tuple(DETECTORS), tuple(ANALYSES))
+
+
+# -- dotted paths ------------------------------------------------------------------------------
+def _step(container: Any, key: str, path: str):
+    """Resolve one path component: dict key, list index, or the list item with that ``name``."""
+    if isinstance(container, dict):
+        return key
+    if isinstance(container, list):
+        if key.lstrip("-").isdigit():
+            index = int(key)
+            if not -len(container) <= index < len(container):
+                raise ConfigError([(path, f"index {index} is out of range (the list has {len(container)} items)")])
+            return index
+        for index, item in enumerate(container):
+            if isinstance(item, dict) and item.get("name") == key:
+                return index
+        names = [item.get("name") for item in container if isinstance(item, dict)]
+        raise ConfigError([(path, f"no item named {key!r}; names are {names}")])
+    raise ConfigError([(path, f"cannot descend into a {type(container).__name__}")])
+
+
+def set_path(raw: dict, path: str, value: Any) -> None:
+    """Set ``raw[a][b][c] = value`` for ``path = 'a.b.c'`` (list items by index or name)."""
+    keys = path.split(".")
+    node: Any = raw
+    for depth, key in enumerate(keys[:-1]):
+        k = _step(node, key, ".".join(keys[: depth + 1]))
+        if isinstance(node, dict) and k not in node:
+            node[k] = {}
+        node = node[k]
+    node[_step(node, keys[-1], path)] = value
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """``['a.b=1', 'c=[1, 2]']`` -> ``{'a.b': 1, 'c': [1, 2]}`` (values parsed as YAML)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError([("--set", f"expected KEY=VALUE (dotted key), got {item!r}")])
+        try:
+            out[key.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError([(f"--set {key}", f"value {text!r} is not valid YAML: {err}")]) from None
+    return out
+
+
+# -- loading ------------------------------------------------------------------------------------
+def read_raw(source: str | Path | dict) -> dict:
+    """A config as a plain dict, from a YAML path or a dict (copied); safe YAML loader only."""
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    path = Path(source)
+    if not path.is_file():
+        raise ConfigError([("config", f"no such file: {str(path)!r}")])
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError([("config", f"{path} is not valid YAML: {err}")]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError([("config", f"{path} must hold a mapping of fields, got {type(raw).__name__}")])
+    return raw
+
+
+def _problems(err: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    kinds = set(SCENES) | set(DETECTORS) | set(ANALYSES)
+    problems = []
+    for e in err.errors():
+        loc = [str(x) for x in e["loc"]]
+        # drop the discriminator tag pydantic inserts (detectors.0.camera.pixels -> detectors.0.pixels)
+        loc = [x for i, x in enumerate(loc) if not (x in kinds and i > 0 and (loc[i - 1].isdigit() or loc[i - 1] in ("source", "analysis")))]
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "value_error" and not loc and "\n" in msg:
+            for line in msg.splitlines():
+                path, _, text = line.partition(": ")
+                problems.append((prefix + path, text))
+            continue
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling; unknown keys are errors)"
+        path = ".".join(loc) or "config"
+        value = e.get("input")
+        shown = "" if e["type"] in ("missing", "extra_forbidden") or isinstance(value, (dict, list)) else f" (got {value!r})"
+        problems.append((prefix + path, msg + shown))
+    return problems
+
+
+def validate(raw: dict, prefix: str = ""):
+    """Validate a raw dict into a RunConfig, or raise :class:`ConfigError`."""
+    try:
+        return config_model().model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_problems(err, prefix)) from None
+
+
+def load_config(source: str | Path | dict, overrides: dict[str, Any] | None = None):
+    """Read, override and validate a config.
+
+    Returns
+    -------
+    raw : dict
+        The config as a plain dict after overrides (what is stored with results).
+    config : RunConfig
+    """
+    raw = read_raw(source)
+    for path, value in (overrides or {}).items():
+        set_path(raw, path, value)
+    return raw, validate(raw)
+
+
+def dim_name(path: str) -> str:
+    """Result dimension of a swept field: its last path component."""
+    return path.split(".")[-1]
+
+
+def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tuple[int, ...], Any]]]:
+    """All sweep points as validated configs.
+
+    Returns
+    -------
+    dims : dict
+        ``{dim name: values}`` in the order of the ``sweep`` mapping.
+    points : list of (index tuple, RunConfig)
+        The outer product of the swept values, each point validated on its own.
+    """
+    sweep = config.sweep
+    names = [dim_name(k) for k in sweep]
+    clashes = {n for n in names if names.count(n) > 1}
+    problems = [(f"sweep.{k}", f"two swept fields end in {dim_name(k)!r}; sweep them in separate runs") for k in sweep if dim_name(k) in clashes]
+    reserved = {"detector", "parameter", "parameter2", "copies", "repetition", "outcome"}
+    problems += [(f"sweep.{k}", f"dimension name {dim_name(k)!r} is reserved") for k in sweep if dim_name(k) in reserved]
+    if problems:
+        raise ConfigError(problems)
+    base = {k: v for k, v in raw.items() if k != "sweep"}
+    points = []
+    for index in itertools.product(*[range(len(v)) for v in sweep.values()]):
+        point = copy.deepcopy(base)
+        label = []
+        for (path, values), i in zip(sweep.items(), index):
+            if path.split(".")[0] in ("sweep", "seed", "copies", "repetitions", "pipeline", "analysis", "name"):
+                raise ConfigError([(f"sweep.{path}", "only source and detector fields can be swept")])
+            try:
+                set_path(point, path, values[i])
+            except ConfigError as err:
+                raise ConfigError([(f"sweep.{p}", m) for p, m in err.problems]) from None
+            label.append(f"{path}={values[i]!r}")
+        points.append((index, validate(point, prefix=f"sweep[{', '.join(label)}]: ")))
+    return dict(zip(names, sweep.values())), points

@@ -1,0 +1,105 @@
+"""Plots of a results dataset (PNG files beside ``results.nc``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _x_dim(ds: xr.Dataset) -> str | None:
+    """The swept dimension to put on the x axis: the first estimated parameter if swept, else the first numeric one."""
+    sweep_dims = [d for d in ds["true_value"].dims if d != "parameter"]
+    first = str(ds["parameter"].values[0])
+    if first in sweep_dims:
+        return first
+    numeric = [d for d in sweep_dims if np.issubdtype(ds[d].dtype, np.number)]
+    return numeric[0] if numeric else None
+
+
+def _fix_other_dims(ds: xr.Dataset, keep: str | None) -> tuple[xr.Dataset, str]:
+    others = [d for d in ds["true_value"].dims if d not in ("parameter", keep)]
+    fixed = {d: ds[d].values[0] for d in others}
+    note = ", ".join(f"{d}={v}" for d, v in fixed.items())
+    return ds.sel(fixed) if fixed else ds, note
+
+
+def fisher_plot(ds: xr.Dataset, path: Path) -> Path:
+    """Information per photon against the swept quantity, one line per detector, with the quantum limit."""
+    plt = _pyplot()
+    x = _x_dim(ds)
+    sub, note = _fix_other_dims(ds, x)
+    units = json.loads(ds.attrs.get("units", "{}")).get(x, "") if x else ""
+    fig, axes = plt.subplots(1, sub.sizes["parameter"], figsize=(5.5 * sub.sizes["parameter"], 4.2), squeeze=False)
+    for ax, par in zip(axes[0], sub["parameter"].values):
+        s = sub.sel(parameter=par)
+        if x is None:
+            values = [float(s["fisher_information_per_photon"].sel(detector=d)) for d in s["detector"].values]
+            ax.bar([str(d) for d in s["detector"].values], values)
+            ax.axhline(float(s["quantum_fisher_information_per_photon"]), color="k", ls="--", label="quantum limit")
+        else:
+            xs = s[x].values
+            for det in s["detector"].values:
+                ax.plot(xs, s["fisher_information_per_photon"].sel(detector=det), "o-", label=str(det))
+            ax.plot(xs, s["quantum_fisher_information_per_photon"], "k--", label="quantum limit (QFI)")
+            ax.set_xlabel(f"{x}" + (f" [{units}]" if units else ""))
+            ax.set_xscale("log" if np.all(xs > 0) and xs.max() / xs.min() > 20 else "linear")
+        ax.set_yscale("log")
+        ax.set_ylabel(f"Fisher information per photon for {par}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{ds.attrs.get('title', '')}" + (f" ({note})" if note else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def mse_plot(ds: xr.Dataset, path: Path, panels: int = 4) -> Path:
+    """Mean squared error of the first parameter against copies, with each detector's bound and the quantum bound."""
+    plt = _pyplot()
+    x = _x_dim(ds)
+    sub, note = _fix_other_dims(ds, x)
+    par = str(sub["parameter"].values[0])
+    sub = sub.sel(parameter=par)
+    if x is None:
+        picks = [None]
+    else:
+        n = sub.sizes[x]
+        picks = sorted(set(np.linspace(0, n - 1, min(panels, n)).round().astype(int)))
+    fig, axes = plt.subplots(1, len(picks), figsize=(4.6 * len(picks), 4.2), squeeze=False, sharey=True)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, pick in zip(axes[0], picks):
+        s = sub if pick is None else sub.isel({x: pick})
+        c = s["copies"].values
+        for i, det in enumerate(s["detector"].values):
+            color = colors[i % len(colors)]
+            ax.loglog(c, s["mse"].sel(detector=det), "o", color=color, label=f"{det} MSE")
+            ax.loglog(c, s["crb"].sel(detector=det), "-", color=color, alpha=0.7, label=f"{det} CRB")
+        ax.loglog(c, s["quantum_crb"], "k--", label="quantum CRB")
+        ax.set_xlabel("copies")
+        ax.set_title(f"{par} = {float(s['true_value']):.3g}" if pick is not None else par, fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel(f"mean squared error of {par}")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(f"{ds.attrs.get('title', '')}" + (f" ({note})" if note else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
+    out = Path(out)
+    return [fisher_plot(ds, out / "fisher.png"), mse_plot(ds, out / "mse.png")]

@@ -1,0 +1,142 @@
+"""Two incoherent point sources seen through a Gaussian point-spread function.
+
+Tsang, Nair and Lu, "Quantum theory of superresolution for two incoherent optical point
+sources", PRX 6, 031033 (2016), arXiv:1511.00552.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal, Mapping
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import poisson
+
+from sensing.registry import register_scene
+from sensing.scenes.base import Parameter, Scene
+from sensing.states import GaussianState, HermiteGaussModes, ThermalLight
+
+#: Largest Hermite-Gauss basis the scene builds (the state must be captured to 1e-13).
+MAX_BASIS_MODES = 80
+
+
+class TwoPointSettings(BaseModel):
+    """Config of ``source.kind: two_point``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["two_point"] = "two_point"
+    separation: float = Field(ge=0.0, description="distance between the sources, in `units`")
+    centroid: float = Field(0.0, description="midpoint of the two sources relative to the optical axis")
+    relative_brightness: float = Field(
+        0.5, gt=0.0, lt=1.0, description="fraction of the photons that come from the second source (0.5: equal)"
+    )
+    photons_per_copy: float = Field(
+        gt=0.0, le=100.0, description="mean photons per temporal mode (one copy) from both sources together"
+    )
+    psf_sigma: float = Field(1.0, gt=0.0, description="intensity standard deviation of the Gaussian PSF, in `units`")
+    units: str = Field("psf_sigma", min_length=1, description="the length unit of all positions")
+    basis_modes: int | None = Field(
+        None, ge=2, le=MAX_BASIS_MODES, description="Hermite-Gauss modes of the image-plane basis (auto if omitted)"
+    )
+
+
+@register_scene("two_point")
+class TwoPointScene(Scene):
+    r"""Two incoherent thermal point sources at ``centroid -/+ separation/2``.
+
+    Each source emits weak thermal light; per copy (one temporal mode) the first sends
+    :math:`N_1 = \epsilon(1-b)` and the second :math:`N_2 = \epsilon b` mean photons into
+    its shifted PSF mode :math:`\psi_{X_s}`, with :math:`\epsilon` = ``photons_per_copy``
+    and :math:`b` = ``relative_brightness``. The image-plane field, written in a fixed
+    Hermite-Gauss basis :math:`\{\phi_q\}` centred on the optical axis, is a zero-mean
+    Gaussian state with
+
+    .. math:: \Gamma_{qr} = \langle a_q^\dagger a_r\rangle = \sum_s N_s\, c_{qs} c_{rs},
+              \qquad c_{qs} = \langle\phi_q|\psi_{X_s}\rangle .
+
+    As a Strawberry Fields program: one thermal mode per source with
+    :math:`N_s/\kappa` photons, then the passive linear-optical map
+    :math:`T = \sqrt\kappa\,[c_1, c_2]` onto the basis modes (``PassiveChannel``);
+    :math:`\kappa = 1/\lambda_{max}(C^T C)` is the collection efficiency that makes T a
+    contraction (the aperture collects a small part of each source's emission).
+    """
+
+    Settings = TwoPointSettings
+    parameter_names = ("separation", "centroid", "relative_brightness")
+    provides = frozenset({"image_plane", "classical"})
+
+    def __init__(self, settings: TwoPointSettings):
+        super().__init__(settings)
+        s = settings
+        sigma = s.psf_sigma
+        search_separation = max(4.0 * sigma, 3.0 * s.separation)
+        self._parameters = {
+            "separation": Parameter("separation", s.separation, s.units, (0.0, search_separation), 1e-4 * sigma),
+            "centroid": Parameter("centroid", s.centroid, s.units, (s.centroid - 2 * sigma, s.centroid + 2 * sigma), 1e-4 * sigma),
+            "relative_brightness": Parameter("relative_brightness", s.relative_brightness, "", (1e-3, 1 - 1e-3), 1e-5),
+        }
+        # The basis must hold every source position the estimator may try.
+        reach = abs(s.centroid) + 2 * sigma + search_separation / 2
+        self.modes = HermiteGaussModes(s.basis_modes or self.basis_size(reach / (2 * sigma)), sigma, 0.0)
+
+    @staticmethod
+    def basis_size(shift: float, tail: float = 1e-13) -> int:
+        """Smallest Hermite-Gauss basis holding a PSF shifted by ``shift`` = X/(2 sigma) to ``tail``."""
+        q = int(poisson.isf(tail, shift**2)) + 2 if shift > 0 else 2
+        if q > MAX_BASIS_MODES:
+            raise ValueError(
+                f"source.separation/centroid reach {2 * shift:.3g} PSF widths off axis; the Hermite-Gauss "
+                f"basis would need {q} > {MAX_BASIS_MODES} modes: keep the sources within ~8 psf_sigma"
+            )
+        return max(q, 8)
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        return self._parameters
+
+    @property
+    def photons_per_copy(self) -> float:
+        return self.settings.photons_per_copy
+
+    # -- closed form ----------------------------------------------------------------
+    def _sources(self, values: Mapping[str, np.ndarray]):
+        d = np.asarray(values["separation"], dtype=float)
+        c = np.asarray(values["centroid"], dtype=float)
+        b = np.asarray(values["relative_brightness"], dtype=float)
+        eps = self.settings.photons_per_copy
+        positions = np.stack(np.broadcast_arrays(c - d / 2, c + d / 2), axis=-1)  # (..., 2)
+        photons = np.stack(np.broadcast_arrays(eps * (1 - b), eps * b), axis=-1)  # (..., 2)
+        amplitudes = self.modes.point_source_amplitudes(positions)  # (..., 2, K)
+        return amplitudes, photons
+
+    def light(self, values: Mapping[str, np.ndarray] | None = None) -> ThermalLight:
+        """Closed-form image-plane light, vectorised: each value may be an array (broadcast)."""
+        full = {**self.values(), **(values or {})}
+        amplitudes, photons = self._sources(full)
+        correlation = np.einsum("...sq,...sr->...qr", amplitudes * photons[..., None], amplitudes)
+        return ThermalLight(correlation, self.modes)
+
+    # -- Strawberry Fields --------------------------------------------------------------
+    def program(self, values: Mapping[str, float] | None = None):
+        from sensing.sf_compat import import_strawberryfields
+
+        sf = import_strawberryfields()
+        ops = sf.ops
+        amplitudes, photons = self._sources(self.values(values))
+        columns = amplitudes.T  # (K, 2): c_qs
+        kappa = 1.0 / np.linalg.norm(columns, 2) ** 2
+        k = self.modes.count
+        transfer = np.zeros((k, k))
+        transfer[:, :2] = np.sqrt(kappa) * columns
+        prog = sf.Program(k)
+        with prog.context as q:
+            for s in range(2):
+                ops.Thermal(photons[s] / kappa) | q[s]
+            ops.PassiveChannel(transfer) | q
+        return prog
+
+    def state(self, values: Mapping[str, float] | None = None) -> GaussianState:
+        state = self.run_gaussian(self.program(values))
+        return replace(state, modes=self.modes, classical=True)
