@@ -120,6 +120,14 @@ class Detector(ABC):
     def name(self) -> str:
         return self.settings.name
 
+    @classmethod
+    def example(cls) -> tuple[dict, dict]:
+        """A small exact case for the shared contract tests: ``(scene settings, detector settings)``.
+
+        The scene should be bright enough that a few thousand copies show every outcome.
+        """
+        raise NotImplementedError(f"{cls.__name__} has no example() for the contract tests")
+
     @abstractmethod
     def outcome_model(self, light) -> OutcomeModel:
         """The exact outcome model on ``light`` (a state, or a batch of states from a scene)."""

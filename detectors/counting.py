@@ -129,43 +129,52 @@ class ClassicalCountingModel(OutcomeModel):
         return cov
 
     # -- sampling -------------------------------------------------------------------------
-    def _signal_counts(self, rng: np.random.Generator, copies: int):
-        """Exact per-copy signal counts, returned sparsely as (copy indices, counts).
-
-        The total detected light decomposes into independent thermal eigenmodes of
-        :math:`\\sum_k R_k` (eigenvalues :math:`\\lambda_j`): their photon numbers are
-        geometric with means :math:`\\lambda_j`. Given a count g, the eigenmode's
-        intensity is Gamma(g + 1, scale 1/(1 + lambda_j)) with a uniform phase (Poisson
-        likelihood times exponential prior). Photons then split over the outputs
-        multinomially with probabilities :math:`\\alpha^\\dagger R_k\\alpha / \\sum_l
-        \\alpha^\\dagger R_l\\alpha`. Only copies with at least one photon cost more than
-        a geometric draw.
-        """
+    def _eigenmodes(self):
+        """Thermal eigenmodes of the total detected light: eigenvalues and vectors of sum_k R_k."""
         r = self._responses()
         lam, u = np.linalg.eigh(r.sum(axis=0))
-        lam = np.clip(lam, 0.0, None)
         live = lam > 0
-        lam, u = lam[live], u[:, live]
-        if lam.size == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, r.shape[0]), dtype=np.int64)
-        g = rng.geometric(1.0 / (1.0 + lam), size=(copies, lam.size)) - 1
-        hit = np.flatnonzero(g.sum(axis=1))
-        g = g[hit]
+        return r, lam[live], u[:, live]
+
+    def _lit_copies(self, rng: np.random.Generator, copies: int) -> int:
+        """Number of copies with at least one detected signal photon (binomial)."""
+        _, lam, _ = self._eigenmodes()
+        return int(rng.binomial(copies, -np.expm1(-np.log1p(lam).sum()))) if lam.size else 0
+
+    def _lit_counts(self, rng: np.random.Generator, lit: int) -> np.ndarray:
+        """Exact signal counts per output of ``lit`` copies, each conditioned on >= 1 photon.
+
+        The detected light is a sum of independent thermal eigenmodes of
+        :math:`\sum_k R_k` (eigenvalues :math:`\lambda_j`) whose photon numbers are
+        geometric with means :math:`\lambda_j`. Conditioning on a non-empty copy: the first
+        non-empty eigenmode j is drawn with probability proportional to
+        :math:`\prod_{i<j} p_i\,(1-p_j)`, :math:`p_i = 1/(1+\lambda_i)`; its count is
+        geometric on {1, 2, ...} (memorylessness), later ones geometric on {0, 1, ...},
+        earlier ones zero. Given a count g, the eigenmode's intensity is
+        Gamma(g + 1, scale 1/(1 + lambda_j)) with a uniform phase (Poisson likelihood times
+        exponential prior); the photons then split over the outputs multinomially with
+        probabilities :math:`\alpha^\dagger R_k\alpha / \sum_l \alpha^\dagger R_l\alpha`.
+        """
+        r, lam, u = self._eigenmodes()
+        empty = 1.0 / (1.0 + lam)
+        first_weights = np.concatenate([[1.0], np.cumprod(empty)[:-1]]) * (1 - empty)
+        first = rng.choice(lam.size, size=lit, p=first_weights / first_weights.sum())
+        g = rng.geometric(empty, size=(lit, lam.size)) - 1
+        order = np.arange(lam.size)
+        g = np.where(order < first[:, None], 0, g)
+        g[np.arange(lit), first] += 1
         intensity = rng.gamma(g + 1.0, 1.0 / (1.0 + lam))
         phase = np.exp(2j * np.pi * rng.random(g.shape))
-        z = (np.sqrt(intensity) * phase) @ u.T  # amplitudes in the source space, (hits, r)
+        z = (np.sqrt(intensity) * phase) @ u.T  # amplitudes in the source space, (lit, r)
         per_output = np.einsum("ca,kab,cb->ck", z.conj(), r, z).real.clip(min=0.0)
-        probabilities = per_output / per_output.sum(axis=1, keepdims=True)
-        counts = rng.multinomial(g.sum(axis=1), probabilities)
-        return hit, counts
+        return rng.multinomial(g.sum(axis=1), per_output / per_output.sum(axis=1, keepdims=True))
 
     def sample(self, rng: np.random.Generator, copies: int) -> np.ndarray:
         n = len(self.labels)
         out = np.zeros((copies, n), dtype=np.int64)
-        for start in range(0, copies, SAMPLE_CHUNK):
-            size = min(SAMPLE_CHUNK, copies - start)
-            hit, counts = self._signal_counts(rng, size)
-            out[start + hit] = counts
+        lit = self._lit_copies(rng, copies)
+        if lit:
+            out[rng.choice(copies, size=lit, replace=False)] = self._lit_counts(rng, lit)
         if np.any(self.dark_counts > 0):
             out += rng.poisson(self.dark_counts, size=(copies, n))
         return (out > 0).astype(np.int64) if self.threshold else out
@@ -179,7 +188,7 @@ class ClassicalCountingModel(OutcomeModel):
         Number-resolving outputs: with :math:`W` the complex Wishart sum of the copies'
         source amplitudes, the totals are independent Poisson with means
         :math:`\\mathrm{tr}(R_k W) + c\\,d_k` (cost independent of the number of copies).
-        Threshold outputs: signal clicks per copy (sparse sampler above), then dark
+        Threshold outputs: signal clicks of the lit copies (:meth:`_lit_counts`), then dark
         clicks among the copies that had no signal click in that output (binomial).
         """
         n = len(self.labels)
@@ -189,10 +198,9 @@ class ClassicalCountingModel(OutcomeModel):
             means = np.einsum("kab,ba->k", r, w).real.clip(min=0.0) + copies * self.dark_counts
             return {"copies": np.int64(copies), "totals": rng.poisson(means).astype(np.int64)}
         clicks = np.zeros(n, dtype=np.int64)
-        for start in range(0, copies, SAMPLE_CHUNK):
-            size = min(SAMPLE_CHUNK, copies - start)
-            _, counts = self._signal_counts(rng, size)
-            clicks += (counts > 0).sum(axis=0)
+        lit = self._lit_copies(rng, copies)
+        for start in range(0, lit, SAMPLE_CHUNK):  # cost grows with the lit copies only
+            clicks += (self._lit_counts(rng, min(SAMPLE_CHUNK, lit - start)) > 0).sum(axis=0)
         dark = np.where(self.dark_counts > 0, rng.binomial(copies - clicks, -np.expm1(-self.dark_counts)), 0)
         return {"copies": np.int64(copies), "totals": clicks + dark}
 
@@ -264,6 +272,11 @@ class Camera(CountingDetector):
     """
 
     Settings = CameraSettings
+
+    @classmethod
+    def example(cls):
+        scene = {"kind": "two_point", "separation": 0.8, "photons_per_copy": 0.6}
+        return scene, {"kind": "camera", "name": "camera", "pixel_pitch": 0.8, "pixels": 5, "efficiency": 0.8, "dark_counts": 0.05}
 
     def operators(self, modes):
         s = self.settings

@@ -50,6 +50,11 @@ class Spade(CountingDetector):
 
     Settings = SpadeSettings
 
+    @classmethod
+    def example(cls):
+        scene = {"kind": "two_point", "separation": 1.2, "photons_per_copy": 0.6, "relative_brightness": 0.3}
+        return scene, {"kind": "spade", "name": "spade", "modes": 3, "crosstalk": 0.05, "efficiency": 0.9, "dark_counts": 0.02}
+
     def operators(self, modes):
         s = self.settings
         k = modes.count

@@ -169,6 +169,7 @@ def quantum_fisher_information(
     means_derivatives: np.ndarray | None = None,
     hbar: float = 2.0,
     pure_tolerance: float = 1e-8,
+    derivative_tolerance: float = 1e-4,
 ) -> np.ndarray:
     r"""Quantum Fisher information matrix of a Gaussian state (mixed or pure).
 
@@ -203,15 +204,17 @@ def quantum_fisher_information(
 
     * Regular case: the passive part of the derivative on every pure-pure block
       vanishes. This always holds for families that stay pure (:math:`B = [\Omega, H]`
-      anticommutes with :math:`\Omega`), and for any family where the parameter point is
-      an interior point of the physical region (a first-order passive change of a pure
-      block is a first-order change of a zero photon-number eigenvalue, which must not
-      go negative on either side). The terms are then dropped. This is exactly Šafránek's
-      regularised value :math:`\lim_{\eta\to0}F[(1+\eta)V]`: under :math:`V\to(1+\eta)V` the
-      frame :math:`S` and :math:`B` are unchanged and only the denominators move, so
-      every kept term is continuous in :math:`\eta` and the dropped ones are :math:`0/(2\eta)`.
-      No extrapolation is needed. The active pure-pure terms have denominator 2 and
-      reproduce the pure-state formula (:func:`quantum_fisher_information_pure`).
+      anticommutes with :math:`\Omega`), and whenever the parameter point is an interior
+      point of the physical region: the passive part on the pure modes is (twice) the
+      first-order change of their photon-number correlation matrix, which is zero there
+      and must stay positive semidefinite on both sides. The terms are then dropped.
+      This is exactly Šafránek's regularised value :math:`\lim_{\eta\to0}F[(1+\eta)V]`:
+      under :math:`V\to(1+\eta)V` the frame :math:`S` is unchanged, :math:`B` only scales by
+      :math:`1+\eta` and :math:`\nu\to(1+\eta)\nu`, so every kept term is continuous in
+      :math:`\eta` and the dropped ones are :math:`0/(2\eta + \eta^2)`. The limit is taken
+      analytically; no Richardson extrapolation is needed. The active pure-pure terms
+      have denominator 2 and reproduce the pure-state formula
+      (:func:`quantum_fisher_information_pure`).
     * Boundary case: a non-vanishing passive derivative on a pure-pure block (for example
       the thermal photon number at :math:`\bar N = 0`, or the transmissivity of a lossy
       squeezed state at :math:`\eta = 1`). The regularised terms grow like
@@ -240,9 +243,15 @@ def quantum_fisher_information(
         The :math:`\hbar` of the quadratures (2 in Strawberry Fields).
     pure_tolerance : float, optional
         A symplectic eigenvalue with :math:`\nu/(\hbar/2) - 1 \le` ``pure_tolerance`` is a pure
-        mode. A passive derivative component on pure-pure blocks smaller than
-        ``sqrt(pure_tolerance)`` times :math:`\|B_i\|_F` counts as zero (this absorbs the
-        error of finite-difference derivatives).
+        mode.
+    derivative_tolerance : float, optional
+        The passive derivative on pure-pure blocks counts as zero (regular case) when
+        its norm is at most ``derivative_tolerance`` times :math:`\max(\|B_i\|_F, 1)`,
+        i.e. small both relative to the whole derivative and in absolute terms (vacuum
+        units per unit of the parameter). This absorbs the errors of finite-difference
+        derivatives, including derivatives that are pure round-off (a parameter the
+        state does not depend on). Lower it if a parameter's natural scale makes genuine
+        boundary derivatives smaller than that.
 
     Returns
     -------
@@ -313,9 +322,8 @@ def quantum_fisher_information(
     if np.any(pure_pair):
         passive_on_pure = passive * pure_pair
         overlap = np.einsum("cikl,cjkl->ij", passive_on_pure, passive_on_pure)
-        scale = np.sqrt(np.einsum("ikl,ikl->i", blocks, blocks))
-        threshold = pure_tolerance * np.outer(scale, scale)  # (sqrt(tol) |B_i|)(sqrt(tol) |B_j|)
-        boundary = np.abs(overlap) > threshold
+        scale = derivative_tolerance * np.maximum(np.sqrt(np.einsum("ikl,ikl->i", blocks, blocks)), 1.0)
+        boundary = np.abs(overlap) > np.outer(scale, scale)
         if np.any(boundary):
             warnings.warn(
                 "the parameter derivative changes the purity of pure modes to first order "
@@ -566,7 +574,9 @@ def homodyne_outcome(
     return GaussianMoments(amplitude * means[quadratures], outcome_cov)
 
 
-def heterodyne_outcome(cov: np.ndarray, means: np.ndarray, efficiency=1.0, hbar: float = 2.0) -> GaussianMoments:
+def heterodyne_outcome(
+    cov: np.ndarray, means: np.ndarray, efficiency=1.0, hbar: float = 2.0
+) -> GaussianMoments:
     r"""Outcome distribution of heterodyne detection of every mode (SF ``MeasureHD``).
 
     The outcome is expressed in quadrature units,

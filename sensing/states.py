@@ -111,16 +111,11 @@ class GaussianState:
         return self.cov.shape[-1] // 2
 
     def photon_correlation(self) -> np.ndarray:
-        r"""Normally ordered correlation :math:`\Gamma_{ij}=\langle a_i^\dagger a_j\rangle`.
+        r"""Normally ordered correlation :math:`\Gamma_{ij}=\langle a_i^\dagger a_j\rangle`
+        (see :func:`sensing.gaussian.photon_correlation`)."""
+        from sensing.gaussian import photon_correlation
 
-        With :math:`a = (x + i p)/2` (hbar = 2):
-        :math:`\Gamma = \tfrac14[V_{xx}+V_{pp}+i(V_{xp}-V_{px})] - \tfrac12 I + \bar\alpha\alpha^T`.
-        """
-        n = self.num_modes
-        v = self.cov * (2.0 / self.hbar)
-        vxx, vxp, vpx, vpp = v[:n, :n], v[:n, n:], v[n:, :n], v[n:, n:]
-        alpha = (self.means[:n] + 1j * self.means[n:]) / np.sqrt(2 * self.hbar)
-        return 0.25 * (vxx + vpp + 1j * (vxp - vpx)) - 0.5 * np.eye(n) + np.outer(alpha.conj(), alpha)
+        return photon_correlation(self.cov, self.means, self.hbar)
 
     def tensor_power(self, copies: int) -> "GaussianState":
         """The state of ``copies`` independent copies (direct sum of covariances, xxpp)."""

@@ -1,0 +1,13 @@
+"""Shared fixtures."""
+
+import numpy as np
+import pytest
+
+from sensing.registry import load_plugins
+
+load_plugins()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261125)

@@ -1,0 +1,204 @@
+"""Photon-counting detectors on the two-point scene against closed forms (PHYSICS.md sections 2, 7)
+and against photon-number probabilities computed independently with thewalrus."""
+
+import itertools
+from math import factorial
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from detectors.mode_sorting import crosstalk_unitary
+from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
+from sensing.sf_compat import import_strawberryfields
+from tests.helpers import make_detector, make_scene
+
+SIGMA = 1.0
+
+
+def fisher_per_photon(detector, separation, eps=1e-4, **scene):
+    s = make_scene(separation=separation, photons_per_copy=eps, psf_sigma=SIGMA, **scene)
+    return detector_fisher_information(s, detector, ["separation"])[0, 0] / eps
+
+
+@pytest.mark.parametrize("separation", [0.05, 0.1, 0.25, 0.5, 0.75, 1.0])
+def test_spade_reaches_quantum_limit_tsang2016(separation):
+    """Ideal SPADE: 1/(4 sigma^2) per photon within 2% from 0.05 sigma to 1 sigma."""
+    spade = make_detector(kind="spade", modes=10)
+    assert fisher_per_photon(spade, separation, eps=5e-3) == pytest.approx(1 / (4 * SIGMA**2), rel=0.02)
+
+
+@pytest.mark.parametrize("separation,expected", [(0.1, 0.249922), (0.5, 0.248052), (1.0, 0.242269), (2.0, 0.220051)])
+def test_binary_spade_matches_closed_form(separation, expected):
+    """HG0 versus the rest: J = (1/4s^2) Q e^-Q / (1 - e^-Q), Q = d^2/16s^2 (PHYSICS.md 2.3)."""
+    binary = make_detector(kind="spade", modes=1)
+    assert fisher_per_photon(binary, separation) == pytest.approx(expected, rel=3e-4)
+
+
+FINE_CAMERA = dict(kind="camera", pixel_pitch=0.02, pixels=800)
+
+
+@pytest.mark.parametrize("separation,ratio", [(0.5, 0.11153), (1.0, 0.34326), (2.0, 0.73391), (4.0, 0.97834)])
+def test_camera_information_against_quantum_limit(separation, ratio):
+    """J_direct / QFI at d/sigma = 0.5, 1, 2, 4 (PHYSICS.md 2.3): tends to the limit for d >> sigma."""
+    camera = make_detector(**FINE_CAMERA)
+    assert fisher_per_photon(camera, separation) / 0.25 == pytest.approx(ratio, rel=2e-3)
+
+
+def test_camera_rayleigh_curse():
+    """J_direct -> d^2/(8 sigma^4) as d -> 0: per photon 1.24379e-3 at d = 0.1 sigma, and the ratio to d^2/8 -> 1."""
+    camera = make_detector(**FINE_CAMERA)
+    assert fisher_per_photon(camera, 0.1) == pytest.approx(1.24379e-3, rel=1e-3)
+    ratios = [fisher_per_photon(camera, d) / (d**2 / 8) for d in (0.2, 0.05, 0.01)]
+    assert ratios[0] < ratios[1] < ratios[2] <= 1.0 + 1e-3
+    assert ratios[2] == pytest.approx(1.0, abs=2e-3)
+
+
+def test_efficiency_scales_information_and_dark_counts_reduce_it():
+    ideal = fisher_per_photon(make_detector(kind="spade", modes=6), 0.3, eps=1e-3)
+    lossy = fisher_per_photon(make_detector(kind="spade", modes=6, efficiency=0.7), 0.3, eps=1e-3)
+    noisy = fisher_per_photon(make_detector(kind="spade", modes=6, dark_counts=1e-5), 0.3, eps=1e-3)
+    assert lossy == pytest.approx(0.7 * ideal, rel=1e-3)
+    assert noisy < 0.5 * ideal  # dark counts bury the weak HG1 signal at small separation
+
+
+def test_crosstalk_lowers_spade_information_at_small_separation():
+    clean = fisher_per_photon(make_detector(kind="spade", modes=6), 0.1, eps=1e-3)
+    leaky = fisher_per_photon(make_detector(kind="spade", modes=6, crosstalk=0.01), 0.1, eps=1e-3)
+    assert leaky < 0.5 * clean
+    u = crosstalk_unitary(5, 0.01)
+    np.testing.assert_allclose(u.conj().T @ u, np.eye(5), atol=1e-12)
+    assert abs(u[1, 0]) ** 2 == pytest.approx(0.01, rel=0.05)
+
+
+def test_quantum_fisher_is_an_upper_bound():
+    scene = make_scene(separation=0.7, centroid=0.1, relative_brightness=0.35, photons_per_copy=1e-3)
+    names = ["separation", "centroid", "relative_brightness"]
+    qfi = quantum_fisher_information(scene, names)
+    for kind in ({"kind": "spade", "modes": 8}, FINE_CAMERA):
+        fim = detector_fisher_information(scene, make_detector(**kind), names)
+        # finite-difference derivatives (step 1e-4 sigma) leave ~1e-8 relative noise
+        assert np.all(np.linalg.eigvalsh(qfi - fim) > -1e-7 * np.abs(qfi).max())
+
+
+# -- samplers against independent photon-number probabilities --------------------------------------
+def chi_square_p_value(observed: np.ndarray, probabilities: np.ndarray, copies: int, min_expected: float = 5.0):
+    """Pearson chi-square, pooling the cells expected below ``min_expected`` into one."""
+    expected = probabilities * copies
+    small = expected < min_expected
+    obs = np.append(observed[~small], observed[small].sum())
+    exp = np.append(expected[~small], expected[small].sum())
+    keep = exp > 0
+    stat = ((obs[keep] - exp[keep]) ** 2 / exp[keep]).sum()
+    return chi2.sf(stat, keep.sum() - 1)
+
+
+def sorter_state_in_sf(scene, modes, crosstalk, efficiency):
+    """The scene's SF program followed by the sorter's crosstalk interferometer and loss, in SF."""
+    sf = import_strawberryfields()
+    prog = scene.program()
+    k = scene.modes.count
+    u = np.eye(k, dtype=complex)
+    u[:modes, :modes] = crosstalk_unitary(modes, crosstalk)
+    with prog.context as q:
+        sf.ops.Interferometer(u) | q
+        for i in range(k):
+            sf.ops.LossChannel(efficiency) | q[i]
+    state = sf.Engine("gaussian").run(prog).state
+    return np.asarray(state.means()), np.asarray(state.cov())
+
+
+SORTER = dict(kind="spade", modes=2, crosstalk=0.08, efficiency=0.85)
+SCENE = dict(separation=1.4, centroid=0.2, relative_brightness=0.35, photons_per_copy=0.8, basis_modes=4)
+CUTOFF = 7
+
+
+def test_spade_number_resolving_sampler_matches_thewalrus():
+    """Joint counts (HG0, HG1, bucket) per copy: chi-square against thewalrus Fock probabilities (p > 1e-3, seed fixed)."""
+    from thewalrus.quantum import probabilities
+
+    scene = make_scene(**SCENE)
+    detector = make_detector(**SORTER)
+    means, cov = sorter_state_in_sf(scene, 2, SORTER["crosstalk"], SORTER["efficiency"])
+    fock = probabilities(means, cov, cutoff=CUTOFF)  # (n0, n1, n2, n3)
+    table = {}
+    for n in itertools.product(range(CUTOFF), repeat=4):
+        key = (n[0], n[1], n[2] + n[3])
+        table[key] = table.get(key, 0.0) + fock[n]
+    keys = sorted(table)
+    probs = np.array([table[k] for k in keys] + [max(0.0, 1 - sum(table.values()))])
+    copies = 100_000
+    outcomes = detector.outcome_model(scene.state()).sample(np.random.default_rng(11), copies)
+    index = {k: i for i, k in enumerate(keys)}
+    observed = np.zeros(len(keys) + 1)
+    for row, count in zip(*np.unique(outcomes, axis=0, return_counts=True)):
+        observed[index.get(tuple(row), len(keys))] += count
+    assert chi_square_p_value(observed, probs, copies) > 1e-3
+
+
+def test_spade_threshold_sampler_matches_thewalrus_torontonian():
+    """Click patterns (HG0, HG1, bucket) against thewalrus threshold-detection probabilities."""
+    from thewalrus import threshold_detection_prob
+
+    scene = make_scene(**SCENE)
+    detector = make_detector(**SORTER, pixel_type="threshold")
+    means, cov = sorter_state_in_sf(scene, 2, SORTER["crosstalk"], SORTER["efficiency"])
+    probs = {}
+    for pattern in itertools.product((0, 1), repeat=4):
+        key = (pattern[0], pattern[1], int(pattern[2] or pattern[3]))
+        probs[key] = probs.get(key, 0.0) + float(np.real(threshold_detection_prob(means, cov, np.array(pattern))))
+    keys = sorted(probs)
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-9)
+    copies = 100_000
+    outcomes = detector.outcome_model(scene.state()).sample(np.random.default_rng(12), copies)
+    observed = np.array([np.all(outcomes == np.array(k), axis=1).sum() for k in keys])
+    assert observed.sum() == copies
+    assert chi_square_p_value(observed, np.array([probs[k] for k in keys]), copies) > 1e-3
+
+
+def test_camera_sampler_single_thermal_mode_bose_einstein_times_multinomial():
+    """At zero separation the light is one thermal mode: total detected photons are Bose-Einstein
+    and each photon lands in pixel k with probability p_k (closed form with the error function)."""
+    from scipy.special import erf
+
+    eps, eta, pitch = 0.9, 0.75, 0.7
+    scene = make_scene(separation=0.0, photons_per_copy=eps)
+    camera = make_detector(kind="camera", pixel_pitch=pitch, pixels=3, efficiency=eta)
+    edges = pitch * (np.arange(4) - 1.5)
+    cdf = 0.5 * (1 + erf(edges / np.sqrt(2)))
+    p = np.diff(cdf)
+    mean = eta * eps * p.sum()  # detected photons per copy
+    q = p / p.sum()
+    keys, probs = [], []
+    for total in range(12):
+        be = mean**total / (1 + mean) ** (total + 1)
+        for n in itertools.product(range(total + 1), repeat=3):
+            if sum(n) == total:
+                multinomial = factorial(total) / np.prod([factorial(x) for x in n]) * np.prod(q ** np.array(n))
+                keys.append(n)
+                probs.append(be * multinomial)
+    probs.append(1 - sum(probs))
+    copies = 100_000
+    outcomes = camera.outcome_model(scene.state()).sample(np.random.default_rng(13), copies)
+    index = {k: i for i, k in enumerate(keys)}
+    observed = np.zeros(len(probs))
+    for row, count in zip(*np.unique(outcomes, axis=0, return_counts=True)):
+        observed[index.get(tuple(row), len(keys))] += count
+    assert chi_square_p_value(observed, np.array(probs), copies) > 1e-3
+
+
+def test_wishart_totals_have_exact_thermal_moments():
+    """Totals over many copies from the Wishart sampler: mean c*mu and variance c*C_kk (within 4.5 s.e.)."""
+    scene = make_scene(separation=0.6, photons_per_copy=0.05)
+    model = make_detector(kind="spade", modes=3).outcome_model(scene.state())
+    rng = np.random.default_rng(14)
+    copies, repeats = 10_000, 2000
+    totals = np.array([model.sample_statistics(rng, copies)["totals"] for _ in range(repeats)], dtype=float)
+    mean, var = copies * model.mean(), copies * np.diag(model.covariance())
+    z_mean = (totals.mean(0) - mean) / np.sqrt(var / repeats)
+    assert np.all(np.abs(z_mean) < 4.5)
+    # the variance of a sum of copies is c*C_kk exactly; the s.e. of a sample variance is
+    # sqrt((m4 - var^2)/n), with the fourth central moment m4 taken from the sample (rare outputs are far from normal)
+    centred = (totals - totals.mean(0)) ** 2
+    z_var = (centred.mean(0) - var) / (centred.std(0) / np.sqrt(repeats))
+    assert np.all(np.abs(z_var) < 4.5)
