@@ -6,11 +6,14 @@ For every (sweep point, detector)::
           ──> cumulative sums at the copy checkpoints ──> analysis
 
 The functions that build models and analyze statistics are passed in, so this module
-knows dask and batching but no physics.
+knows dask and batching but no physics. The shape of the graph (which batches a task
+samples, the order of the tree sums) depends on the config only, never on the scheduler
+or the number of workers, so floating-point sums are bit-identical everywhere.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -58,11 +61,23 @@ def tree_sum(items: list):
     return level[0]
 
 
-def cumulative(per_segment: list[list[Statistics]]) -> Statistics:
-    """Per segment, repetition blocks -> statistics at each checkpoint, shape ``(checkpoints, R, ...)``."""
-    blocks = [{k: np.concatenate([b[k] for b in blocks_], axis=0) for k in blocks_[0]} for blocks_ in per_segment]
-    keys = blocks[0].keys()
-    return {k: np.cumsum(np.stack([b[k] for b in blocks]), axis=0) for k in keys}
+def join_repetitions(blocks: list[Statistics]) -> Statistics:
+    """Statistics of consecutive repetition blocks of one segment, joined along repetitions."""
+    return {k: np.concatenate([b[k] for b in blocks], axis=0) for k in blocks[0]}
+
+
+def cumulative(segments: list[Statistics]) -> Statistics:
+    """Per-segment statistics -> statistics at each checkpoint, shape ``(checkpoints, R, ...)``.
+
+    ``np.cumsum`` accumulates in order (``s0, s0 + s1, (s0 + s1) + s2, ...``), the same
+    sums :func:`accumulate` forms one segment at a time.
+    """
+    return {k: np.cumsum(np.stack([s[k] for s in segments]), axis=0) for k in segments[0]}
+
+
+def accumulate(previous: Statistics | None, segment: Statistics) -> Statistics:
+    """Statistics at the next checkpoint: those at the last one plus the new segment's."""
+    return dict(segment) if previous is None else add_statistics(previous, segment)
 
 
 @dataclass
@@ -76,40 +91,83 @@ class Unit:
     analyze: Callable[[Statistics], Any]
 
 
-def build_graph(units: list[Unit], extra: list[tuple[str, Callable[[], Any]]], seed: int, checkpoints: list[int], repetitions: int, pipeline):
-    """Delayed results of every unit's analysis, followed by those of ``extra`` callables.
+@dataclass
+class Extra:
+    """A per-point computation that needs no sampling (e.g. the quantum limit of the scene)."""
+
+    point: int
+    label: str
+    function: Callable[[], Any]
+
+
+def _segment_nodes(unit: Unit, model, seed: int, checkpoints: list[int], repetitions: int, pipeline,
+                   token: str, samplers: list, segments: list[int] | None = None) -> dict[int, Any]:
+    """Delayed statistics of each requested segment of one unit (repetition blocks joined)."""
+    tasks = plan_tasks(unit.point, unit.detector, checkpoints, repetitions, pipeline)
+    by_segment: dict[int, dict[tuple[int, ...], list]] = {}
+    for i, task in enumerate(tasks):
+        if segments is not None and task.segment not in segments:
+            continue
+        node = dask.delayed(_guard, pure=True)(
+            unit.label, sample_task, model, seed, task, dask_key_name=f"sample-{token}-{unit.point}-{unit.detector}-{i}"
+        )
+        samplers.append(node)
+        by_segment.setdefault(task.segment, {}).setdefault(task.repetitions, []).append(node)
+    return {s: dask.delayed(join_repetitions, pure=True)([tree_sum(g) for g in by_segment[s].values()])
+            for s in sorted(by_segment)}
+
+
+def _model_node(unit: Unit, token: str):
+    return dask.delayed(_guard, pure=True)(unit.label, unit.make_model, dask_key_name=f"model-{token}-{unit.point}-{unit.detector}")
+
+
+def build_graph(units: list[Unit], extra: list[Extra], seed: int, checkpoints: list[int], repetitions: int, pipeline):
+    """Delayed results of every unit's analysis and every extra computation.
 
     Returns
     -------
-    outputs : list of Delayed
+    outputs : dict
+        ``{("unit", point, detector) or ("extra", point): Delayed}``.
     samplers : list of Delayed
         The sample tasks (for progress reporting).
+
+    Keys carry a token unique to this call, so that runs sharing a cluster never share
+    (or mistake each other's) results.
     """
-    outputs, samplers = [], []
+    token = uuid.uuid4().hex[:10]
+    outputs, samplers = {}, []
     for unit in units:
-        model = dask.delayed(_guard, pure=True)(unit.label, unit.make_model, dask_key_name=f"model-{unit.point}-{unit.detector}")
-        tasks = plan_tasks(unit.point, unit.detector, checkpoints, repetitions, pipeline)
-        by_segment: dict[int, dict[tuple[int, ...], list]] = {}
-        for i, task in enumerate(tasks):
-            node = dask.delayed(_guard, pure=True)(
-                unit.label, sample_task, model, seed, task, dask_key_name=f"sample-{unit.point}-{unit.detector}-{i}"
-            )
-            samplers.append(node)
-            by_segment.setdefault(task.segment, {}).setdefault(task.repetitions, []).append(node)
-        per_segment = [[tree_sum(groups) for groups in by_segment[s].values()] for s in sorted(by_segment)]
-        stats = dask.delayed(cumulative, pure=True)(per_segment)
-        outputs.append(dask.delayed(_guard, pure=True)(unit.label, unit.analyze, stats, dask_key_name=f"analysis-{unit.point}-{unit.detector}"))
-    for i, (label, function) in enumerate(extra):
-        outputs.append(dask.delayed(_guard, pure=True)(label, function, dask_key_name=f"extra-{i}"))
+        model = _model_node(unit, token)
+        segments = _segment_nodes(unit, model, seed, checkpoints, repetitions, pipeline, token, samplers)
+        stats = dask.delayed(cumulative, pure=True)(list(segments.values()))
+        outputs[("unit", unit.point, unit.detector)] = dask.delayed(_guard, pure=True)(
+            unit.label, unit.analyze, stats, dask_key_name=f"analysis-{token}-{unit.point}-{unit.detector}")
+    for item in extra:
+        outputs[("extra", item.point)] = dask.delayed(_guard, pure=True)(item.label, item.function, dask_key_name=f"extra-{token}-{item.point}")
     return outputs, samplers
 
 
-class _Bar(Callback):
-    """tqdm progress for dask's in-process schedulers."""
+def build_segment_graph(units: list[Unit], seed: int, checkpoints: list[int], segment: int, repetitions: int, pipeline):
+    """Delayed statistics of one checkpoint segment for every unit (used by target-precision runs).
 
-    def __init__(self, bar):
+    Returns ``({("segment", point, detector): Delayed}, samplers)``; the batches, seeds and
+    tree sums are those :func:`build_graph` uses for the same segment.
+    """
+    token = uuid.uuid4().hex[:10]
+    outputs, samplers = {}, []
+    for unit in units:
+        model = _model_node(unit, token)
+        nodes = _segment_nodes(unit, model, seed, checkpoints, repetitions, pipeline, token, samplers, [segment])
+        outputs[("segment", unit.point, unit.detector)] = nodes[segment]
+    return outputs, samplers
+
+
+class _Watch(Callback):
+    """Progress and finished outputs on dask's in-process schedulers (callbacks run in the caller's thread)."""
+
+    def __init__(self, bar, wanted: dict, on_result):
         super().__init__()
-        self.bar = bar
+        self.bar, self.wanted, self.on_result = bar, wanted, on_result
 
     def _start_state(self, dsk, state):
         self.bar.total = sum(len(state[k]) for k in ("ready", "waiting", "running", "finished") if k in state)
@@ -117,22 +175,47 @@ class _Bar(Callback):
 
     def _posttask(self, key, result, dsk, state, worker_id):
         self.bar.update(1)
+        if key in self.wanted:
+            self.on_result(self.wanted[key], result)
 
 
-def execute(outputs: list, samplers: list, scheduler: str, client, progress: bool, description: str = "sampling") -> list:
-    """Compute the outputs on dask's in-process scheduler or on a distributed client."""
+def execute(outputs: dict, samplers: list, scheduler: str, client, progress: bool,
+            on_result: Callable[[Any, Any], None], description: str = "sampling") -> None:
+    """Compute ``outputs``, calling ``on_result(name, value)`` as each one finishes.
+
+    On a distributed client only the outputs are held: each sample task's future is
+    released as soon as it has finished (it counts for progress), so the cluster frees a
+    batch's statistics once its tree sum has used them, and memory stays bounded however
+    many batches a run has. A failed task raises its :class:`PointFailure` here (the
+    remaining work is cancelled).
+    """
     from tqdm.auto import tqdm
 
-    with tqdm(desc=description, disable=not progress, unit="task", dynamic_ncols=True) as bar:
+    names = list(outputs)
+    delayed = [outputs[n] for n in names]
+    with tqdm(desc=description, disable=not progress, unit="task", dynamic_ncols=True, leave=False) as bar:
         if client is None:
-            with _Bar(bar):
-                return list(dask.compute(*outputs, scheduler=scheduler))
+            wanted = {d.key: n for n, d in zip(names, delayed)}
+            with _Watch(bar, wanted, on_result):
+                dask.compute(*delayed, scheduler=scheduler)
+            return
         from distributed import as_completed
 
-        futures = client.compute(samplers + outputs)
-        bar.total = len(futures)
-        for future in as_completed(futures):
-            if future.status == "error":
-                future.result()  # raises the task's error
-            bar.update(1)
-        return client.gather(futures[len(samplers):])
+        sampler_futures = client.compute(samplers)
+        output_futures = client.compute(delayed)
+        by_key = {f.key: n for f, n in zip(output_futures, names)}
+        bar.total = len(sampler_futures) + len(output_futures)
+        pending = as_completed(sampler_futures + output_futures)
+        del sampler_futures  # the as_completed iterator holds them until they finish
+        try:
+            for future in pending:
+                if future.status == "error":
+                    future.result()  # raises the task's error (a PointFailure naming the point)
+                if future.key in by_key:
+                    on_result(by_key[future.key], future.result())
+                future.release()
+                bar.update(1)
+        except BaseException:
+            pending.clear()
+            client.cancel(output_futures)
+            raise

@@ -6,11 +6,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
+from pipelines.checkpoint import CheckpointMismatch, PointStore
 from pipelines.cluster import open_client, resolve_scheduler
-from pipelines.graph import Unit, build_graph, execute
-from sensing.config import ConfigError, expand_sweep, load_config
+from pipelines.graph import Extra, Unit, build_graph, execute
+from pipelines.target import run_to_target, spread_relative_error
+from sensing.config import ConfigError, check_size, expand_sweep, load_config
 from sensing.registry import ANALYSES, DETECTORS, SCENES
 
 
@@ -48,11 +51,20 @@ def plan(config: str | Path | dict, overrides: dict[str, Any] | None = None):
     names = [[d.name for d in b[2]] for b in built]
     if any(n != names[0] for n in names):
         raise ConfigError([("sweep", "detector names must be the same at every sweep point")])
+    check_size(cfg, len(built), [_outputs(built[0][1], d) for d in built[0][2]])
     return raw, cfg, dims, built
 
 
+def _outputs(scene, detector) -> int:
+    """Number of entries of a detector's per-copy statistic (for the size check)."""
+    if hasattr(detector, "operators") and hasattr(scene, "modes"):
+        return len(detector.operators(scene.modes)[1])
+    return len(detector.outcome_model(scene.state()).labels)
+
+
 def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, client=None, *,
-        scheduler: str | None = None, progress: bool = False) -> xr.Dataset:
+        scheduler: str | None = None, progress: bool = False, checkpoints: str | Path | None = None,
+        resume: bool = False) -> xr.Dataset:
     """Run a configured sensing study and return its results.
 
     Parameters
@@ -68,6 +80,11 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
         ``pipeline.scheduler``.
     progress : bool
         Show a progress bar.
+    checkpoints : path, optional
+        Output folder: every finished sweep point is written to ``checkpoints/points/``
+        (see :mod:`pipelines.checkpoint`) as soon as it is done.
+    resume : bool
+        Reuse the points already in ``checkpoints`` (their config must match).
 
     Returns
     -------
@@ -77,22 +94,116 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     Raises
     ------
     ConfigError
-        If the config is invalid (every problem is listed with its field path).
+        If the config is invalid (every problem is listed with its field path), or if
+        ``resume`` finds checkpoints of a different config.
+    FileExistsError
+        If ``checkpoints`` holds checkpoints and ``resume`` is false.
+    pipelines.graph.PointFailure
+        If a task fails; the message names the sweep point and detector.
     """
     raw, cfg, dims, built = plan(config, overrides)
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
-    units, extra = [], []
+    units, extra, precision = [], [], {}
     for flat, (where, scene, detectors) in enumerate(built):
         label = where.rstrip(": ") or "run"
         for d, detector in enumerate(detectors):
             units.append(Unit(flat, d, f"{label}, detector {detector.name!r}",
                               partial(build_model, scene, detector), partial(analysis.analyze_detector, scene, detector)))
-        extra.append((label, partial(analysis.analyze_scene, scene)))
-    outputs, samplers = build_graph(units, extra, cfg.seed, list(cfg.copies), cfg.repetitions, cfg.pipeline)
+            if cfg.target is not None:
+                precision[(flat, d)] = partial(_relative_error, analysis, scene, detector, cfg.target.parameter)
+        extra.append(Extra(flat, label, partial(analysis.analyze_scene, scene)))
+    n_points, n_det = len(built), len(built[0][2])
+    store = PointStore(checkpoints) if checkpoints is not None else None
+    try:
+        done = store.start(cfg, n_points, resume) if store else []
+    except CheckpointMismatch as err:
+        raise ConfigError([("--resume", str(err))]) from None
+    results: dict[int, dict] = {p: store.load(p) for p in done}
+    partial_points: dict[int, dict] = {}
+
+    def finished(name, value) -> None:
+        kind, point, *rest = name
+        entry = partial_points.setdefault(point, {"scene": None, "detectors": [None] * n_det})
+        if kind == "extra":
+            entry["scene"] = value
+        else:
+            entry["detectors"][rest[0]] = value
+        if entry["scene"] is not None and all(d is not None for d in entry["detectors"]):
+            results[point] = partial_points.pop(point)
+            if store:
+                store.save(point, results[point])
+
     chosen = resolve_scheduler(scheduler or cfg.pipeline.scheduler)
+    todo_units = [u for u in units if u.point not in results]
+    todo_extra = [e for e in extra if e.point not in results]
+    reached: dict = {}
+    statistics = None
     with open_client(chosen, cfg.pipeline.workers, client) as dask_client:
-        results = execute(outputs, samplers, chosen, dask_client, progress)
-    n_det = len(built[0][2])
-    per_detector = [results[i * n_det:(i + 1) * n_det] for i in range(len(built))]
-    per_scene = results[len(units):]
-    return analysis.assemble(cfg, raw, dims, [d.name for d in built[0][2]], per_scene, per_detector)
+        if cfg.target is None:
+            copies = list(cfg.copies)
+        else:
+            copies, reached, statistics = _target_phase(cfg, store, units, precision, chosen, dask_client, progress)
+        if statistics is not None:  # a target run's sampling is done: analyse what it reduced
+            outputs = {("unit", u.point, u.detector): _analysis_node(u, statistics[(u.point, u.detector)]) for u in todo_units}
+            outputs.update(build_graph([], todo_extra, cfg.seed, copies, cfg.repetitions, cfg.pipeline)[0])
+            execute(outputs, [], chosen, dask_client, progress, finished, description="analysis")
+        elif todo_units or todo_extra:
+            outputs, samplers = build_graph(todo_units, todo_extra, cfg.seed, copies, cfg.repetitions, cfg.pipeline)
+            execute(outputs, samplers, chosen, dask_client, progress, finished)
+    ordered = [results[p] for p in range(n_points)]
+    if cfg.target is not None:
+        cfg = cfg.model_copy(update={"copies": copies})
+    ds = analysis.assemble(cfg, raw, dims, [d.name for d in built[0][2]],
+                           [r["scene"] for r in ordered], [r["detectors"] for r in ordered])
+    if cfg.target is not None:
+        _record_target(ds, cfg, dims, n_det, reached)
+    return ds
+
+
+def _relative_error(analysis, scene, detector, parameter: str, statistics) -> float:
+    """Estimated relative error of ``parameter`` from one checkpoint's statistics: the spread of
+    the repetitions' estimates (see :func:`pipelines.target.spread_relative_error`)."""
+    result = analysis.analyze_detector(scene, detector, statistics)
+    index = list(result["names"]).index(parameter)
+    return spread_relative_error(np.asarray(result["estimates"])[0, :, index])
+
+
+def _analysis_node(unit: Unit, statistics):
+    import dask
+
+    from pipelines.graph import _guard
+
+    return dask.delayed(_guard, pure=True)(unit.label, unit.analyze, statistics)
+
+
+def _target_phase(cfg, store, units, precision, scheduler, client, progress):
+    """Copies of a target run: chosen now (sampling rounds) or read back when resuming."""
+    import json
+
+    target = cfg.target
+    saved = store.folder / "target.json" if store else None
+    if saved is not None and saved.is_file():
+        info = json.loads(saved.read_text())
+        return info["copies"], {tuple(k): v for k, v in info["reached"]}, None
+    copies, statistics, reached = run_to_target(
+        units, precision, cfg.seed, target.initial_copies, target.max_copies, target.relative_error,
+        cfg.repetitions, cfg.pipeline, scheduler, client, progress)
+    if saved is not None:
+        from pipelines.checkpoint import _atomic_write
+
+        text = json.dumps({"copies": copies, "reached": [[list(k), v] for k, v in reached.items()]})
+        _atomic_write(saved, lambda tmp: Path(tmp).write_text(text))
+    return copies, reached, statistics
+
+
+def _record_target(ds: xr.Dataset, cfg, dims: dict, n_det: int, reached: dict) -> None:
+    """``copies_to_target``: first checkpoint whose estimated error met the target (NaN: never)."""
+    shape = tuple(len(v) for v in dims.values())
+    n_points = int(np.prod(shape, dtype=int))
+    values = np.array([[np.nan if reached.get((p, d)) is None else float(reached[(p, d)]) for d in range(n_det)]
+                       for p in range(n_points)]).reshape(shape + (n_det,))
+    ds["copies_to_target"] = (tuple(dims) + ("detector",), values)
+    ds["copies_to_target"].attrs["description"] = (
+        f"first copy checkpoint at which the relative error of {cfg.target.parameter!r}, estimated from the spread of "
+        f"the repetitions' estimates, was at most {cfg.target.relative_error} (NaN: not within max_copies)")
+    ds.attrs["target"] = f"{cfg.target.parameter}: relative_error {cfg.target.relative_error}, max_copies {cfg.target.max_copies}"

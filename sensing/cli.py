@@ -1,7 +1,8 @@
 """Command line: ``sensing run CONFIG`` and ``sensing validate CONFIG``.
 
 Exit codes: 0 success; 2 invalid config or refused output (nothing written); 1 a failure
-while running (the message names the sweep point and detector).
+while running (the message names the sweep point and detector; finished sweep points are
+kept in ``OUT/points`` for ``--resume``); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="output folder (default: results/<config name>)")
     run.add_argument("--scheduler", default=None,
                      help="dask scheduler: tcp://HOST:PORT of an existing cluster, 'local' (default), 'threads' or 'synchronous'")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing results.nc in the output folder")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an existing results.nc (kept until the new one is complete) and discard checkpoints of an unfinished run")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run in the output folder: compute only the sweep points not yet checkpointed")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
@@ -50,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
             _, cfg, dims, built = plan(args.config, overrides)
             points = len(built)
+            copies = f"copies up to {max(cfg.copies):.3g}" if cfg.copies else f"copies up to {cfg.target.max_copies:.3g} (target)"
             print(f"{args.config}: valid ({points} sweep point{'s' * (points != 1)}, "
-                  f"{len(cfg.detectors)} detector{'s' * (len(cfg.detectors) != 1)}, copies up to {max(cfg.copies):.3g})")
+                  f"{len(cfg.detectors)} detector{'s' * (len(cfg.detectors) != 1)}, {copies})")
             return EXIT_OK
         return _run(args, overrides)
     except ConfigError as err:
@@ -61,27 +66,43 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print("interrupted; finished sweep points are kept in the output folder: continue with --resume", file=sys.stderr)
         return 130
 
 
-def _run(args, overrides) -> int:
-    from sensing import results
-    from sensing.api import run
-    from sensing.config import load_config
+def _one_line(err: BaseException) -> str:
+    return " ".join(f"{type(err).__name__}: {err}".split())
 
-    raw, cfg = load_config(args.config, overrides)
-    out = args.out or Path("results") / Path(args.config).stem
-    results.check_writable(out, args.overwrite)
+
+def _run(args, overrides) -> int:
+    from pipelines.checkpoint import PointStore
     from pipelines.cluster import show_progress
+    from sensing import results
+    from sensing.api import plan, run
+
+    _, cfg, _, _ = plan(args.config, overrides)  # every config problem before anything is touched
+    out = Path(args.out or Path("results") / Path(args.config).stem)
+    results.check_writable(out, args.overwrite)
+    store = PointStore(out)
+    if store.exists() and not args.resume:
+        if not args.overwrite:
+            raise FileExistsError(f"{store.folder} holds checkpoints of an unfinished run; pass --resume to continue it "
+                                  "or --overwrite to discard them and start again (nothing was changed)")
+        store.discard()
 
     start = time.perf_counter()
     try:
-        ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet))
-    except Exception as err:  # a failed run: say what failed, write nothing
-        if args.debug:
+        ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet),
+                 checkpoints=out, resume=args.resume)
+    except Exception as err:  # a failed run: one line naming what failed (a PointFailure names the sweep point)
+        from sensing.config import ConfigError
+
+        if args.debug or isinstance(err, (ConfigError, FileExistsError)):
             raise
-        print(f"error: the run failed, nothing was written: {type(err).__name__}: {err}", file=sys.stderr)
+        if store.exists() and not any(store.folder.glob("point-*.npz")):
+            store.discard()  # nothing finished: leave the folder as it was
+        kept = f"; finished sweep points are kept in {store.folder} (continue with --resume)" if store.exists() else ""
+        print(f"error: the run failed, results.nc was not written: {_one_line(err)}{kept}", file=sys.stderr)
         return EXIT_FAILED
     path = results.write(ds, out, overwrite=args.overwrite)
     written = [path]
@@ -91,10 +112,11 @@ def _run(args, overrides) -> int:
     if not args.no_plots:
         written += analysis.plots(ds, out)
     text = analysis.summary(ds)
-    (Path(out) / "summary.txt").write_text(text + "\n")
+    (out / "summary.txt").write_text(text + "\n")
+    store.discard()  # results.nc holds everything now
     if not args.quiet:
         print(text)
-        print(f"\n{cfg.name}: {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in written + [Path(out) / 'summary.txt']))
+        print(f"\n{cfg.name}: {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in written + [out / 'summary.txt']))
     return EXIT_OK
 
 

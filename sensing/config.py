@@ -22,6 +22,12 @@ from sensing.registry import ANALYSES, DETECTORS, SCENES, load_plugins
 #: Upper bounds that keep a run within what one machine or a cluster can do.
 MAX_COPIES = 10**15
 MAX_REPETITIONS = 100_000
+#: Sweep points of one run (each is validated and built up front).
+MAX_POINTS = 10_000
+#: Dask tasks of one run (the scheduler holds every task; about 1 kB each).
+MAX_TASKS = 2_000_000
+#: Bytes of reduced statistics a run keeps (repetitions x outputs x checkpoints x units x 8 bytes).
+MAX_STATISTICS_BYTES = 8 * 2**30
 
 
 class ConfigError(ValueError):
@@ -66,6 +72,17 @@ class PipelineSettings(BaseModel):
     workers: Count | None = Field(None, ge=1, le=256, description="workers of the embedded local cluster")
 
 
+class TargetSettings(BaseModel):
+    """Run to a target precision instead of fixed ``copies`` (see :mod:`pipelines.target`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parameter: str = Field(min_length=1, description="estimated parameter whose relative error is targeted")
+    relative_error: float = Field(gt=0.0, lt=1.0, description="target relative error (standard deviation / |mean| of the estimates)")
+    max_copies: Count = Field(ge=1, le=MAX_COPIES, description="copy budget per sweep point and detector")
+    initial_copies: Count = Field(10_000, ge=1, le=MAX_COPIES, description="first checkpoint; later ones double it")
+
+
 class RunConfigBase(BaseModel):
     """Fields of a run that do not depend on the registered plug-ins."""
 
@@ -73,7 +90,8 @@ class RunConfigBase(BaseModel):
 
     name: str = Field("run", min_length=1, description="name of the run (used in titles)")
     seed: Count = Field(ge=0, le=2**63 - 1, description="root seed of every random draw")
-    copies: list[Count] = Field(min_length=1, description="numbers of copies at which estimates are made (increasing)")
+    copies: list[Count] | None = Field(None, min_length=1, description="numbers of copies at which estimates are made (increasing)")
+    target: TargetSettings | None = Field(None, description="run until this precision is reached (instead of copies)")
     repetitions: Count = Field(50, ge=2, le=MAX_REPETITIONS, description="simulated experiments per copies value")
     sweep: dict[str, list[Any]] = Field({}, description="config fields to sweep: {dotted.path: [values]}")
     pipeline: PipelineSettings = PipelineSettings()
@@ -104,18 +122,37 @@ class RunConfigBase(BaseModel):
                     f"detectors.{i}.kind: detector kind {det.kind!r} needs a source providing {sorted(missing)}; "
                     f"source kind {self.source.kind!r} provides {sorted(scene_cls.provides)}"
                 )
-        for i, (a, b) in enumerate(zip(self.copies, self.copies[1:])):
+        copies = self.copies or []
+        if (self.copies is None) == (self.target is None):
+            problems.append("copies: give either copies (a list of copy counts) or target (run to a precision), "
+                            + ("not both" if copies else "one of them is required"))
+        for i, (a, b) in enumerate(zip(copies, copies[1:])):
             if b <= a:
                 problems.append(f"copies.{i + 1}: copies must increase strictly, got {a} then {b}")
-        for i, c in enumerate(self.copies):
+        for i, c in enumerate(copies):
             if not 1 <= c <= MAX_COPIES:
                 problems.append(f"copies.{i}: must be between 1 and {MAX_COPIES:.0e}, got {c}")
+        if self.target is not None:
+            problems += _target_problems(self.target, scene_cls, analysis)
         for key, values in self.sweep.items():
             if not values:
                 problems.append(f"sweep.{key}: needs at least one value")
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+
+def _target_problems(target: TargetSettings, scene_cls, analysis) -> list[str]:
+    problems = []
+    if target.initial_copies > target.max_copies:
+        problems.append(f"target.initial_copies: must not exceed target.max_copies ({target.max_copies}), got {target.initial_copies}")
+    if not hasattr(analysis, "estimate"):
+        problems.append(f"target: analysis kind {analysis.kind!r} makes no estimates; target needs analysis.kind: parameter_estimation")
+        return problems
+    estimated = analysis.estimate or list(scene_cls.parameter_names)[:1]
+    if target.parameter not in estimated:
+        problems.append(f"target.parameter: {target.parameter!r} is not estimated by the analysis; estimated: {estimated}")
+    return problems
 
 
 def _union(settings: list[type[BaseModel]]):
@@ -225,8 +262,22 @@ def _problems(err: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     return problems
 
 
+def _non_finite(node: Any, path: str) -> list[tuple[str, str]]:
+    """Every NaN or infinite number in a raw config (no field accepts them)."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [(path or "config", f"must be a finite number, got {node!r}")]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _non_finite(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _non_finite(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 def validate(raw: dict, prefix: str = ""):
     """Validate a raw dict into a RunConfig, or raise :class:`ConfigError`."""
+    bad = _non_finite(raw, "")
+    if bad:
+        raise ConfigError([(prefix + p, m) for p, m in bad])
     try:
         return config_model().model_validate(raw)
     except ValidationError as err:
@@ -264,6 +315,9 @@ def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tu
         The outer product of the swept values, each point validated on its own.
     """
     sweep = config.sweep
+    count = math.prod(len(v) for v in sweep.values())
+    if count > MAX_POINTS:
+        raise ConfigError([("sweep", f"{count} sweep points; at most {MAX_POINTS} per run (split the sweep into several runs)")])
     names = [dim_name(k) for k in sweep]
     clashes = {n for n in names if names.count(n) > 1}
     problems = [(f"sweep.{k}", f"two swept fields end in {dim_name(k)!r}; sweep them in separate runs") for k in sweep if dim_name(k) in clashes]
@@ -277,7 +331,7 @@ def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tu
         point = copy.deepcopy(base)
         label = []
         for (path, values), i in zip(sweep.items(), index):
-            if path.split(".")[0] in ("sweep", "seed", "copies", "repetitions", "pipeline", "analysis", "name"):
+            if path.split(".")[0] in ("sweep", "seed", "copies", "target", "repetitions", "pipeline", "analysis", "name"):
                 raise ConfigError([(f"sweep.{path}", "only source and detector fields can be swept")])
             try:
                 set_path(point, path, values[i])
@@ -286,3 +340,46 @@ def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tu
             label.append(f"{path}={values[i]!r}")
         points.append((index, validate(point, prefix=f"sweep[{', '.join(label)}]: ")))
     return dict(zip(names, sweep.values())), points
+
+
+def check_size(config, points: int, outputs: list[int]) -> None:
+    """Refuse runs whose task graph or statistics would exhaust a scheduler's or client's memory.
+
+    Parameters
+    ----------
+    points : int
+        Sweep points.
+    outputs : list of int
+        Numbers of outputs (statistic entries) of each detector.
+
+    Raises
+    ------
+    ConfigError
+        If the run has more than :data:`MAX_TASKS` sample tasks or keeps more than
+        :data:`MAX_STATISTICS_BYTES` of statistics.
+    """
+    p = config.pipeline
+    checkpoints = list(config.copies) if config.copies else _target_checkpoints(config.target)
+    previous, tasks = 0, 0
+    for stop in checkpoints:
+        batches = -(-(stop - previous) // p.batch_size)
+        tasks += -(-batches // p.batches_per_task)
+        previous = stop
+    tasks *= -(-config.repetitions // p.repetitions_per_task) * points * len(outputs)
+    problems = []
+    if tasks > MAX_TASKS:
+        problems.append(("pipeline.batch_size", f"the run would have {tasks:.3g} dask tasks (at most {MAX_TASKS:.0e}); "
+                         f"raise pipeline.batch_size (now {p.batch_size}) or pipeline.batches_per_task"))
+    size = 8 * config.repetitions * len(checkpoints) * points * sum(o + 1 for o in outputs)
+    if size > MAX_STATISTICS_BYTES:
+        problems.append(("repetitions", f"the run would keep {size / 2**30:.3g} GiB of statistics (at most "
+                         f"{MAX_STATISTICS_BYTES / 2**30:.0f} GiB: repetitions x copies checkpoints x sweep points x "
+                         "detector outputs x 8 bytes); reduce repetitions, copies, the sweep or the pixels"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _target_checkpoints(target) -> list[int]:
+    from pipelines.target import checkpoints_for
+
+    return checkpoints_for(target.initial_copies, target.max_copies)

@@ -1,0 +1,92 @@
+"""Runs to a target precision: sample checkpoint segments until the estimated error is small enough.
+
+The copy checkpoints of a target run are ``initial_copies * 2**k`` (the last one capped at
+``max_copies``). Round k samples segment k of every (sweep point, detector), with exactly
+the batches, seeds and tree sums of a fixed-copies run whose ``copies`` are those
+checkpoints, adds it to the statistics so far, and evaluates every unit's estimated relative
+error. The run stops after the first round at which every unit has reached the target, or
+when ``max_copies`` is reached. Batches are taken in seed order and the rule depends only on
+the statistics, so the stopping point is reproducible, and the results are identical to
+those of a fixed run with the checkpoints that were used.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import dask
+import numpy as np
+
+from pipelines.graph import Unit, _guard, accumulate, build_segment_graph, execute
+
+
+def checkpoints_for(initial: int, maximum: int) -> list[int]:
+    """``initial, 2 initial, 4 initial, ... < maximum``, then ``maximum``."""
+    out = []
+    copies = initial
+    while copies < maximum:
+        out.append(copies)
+        copies *= 2
+    return out + [maximum]
+
+
+def spread_relative_error(estimates: np.ndarray) -> float:
+    r"""Relative error estimated from the spread of independent repetitions.
+
+    :math:`\hat\epsilon = s / |\bar\theta|` with :math:`\bar\theta` and :math:`s` the mean
+    and the sample standard deviation (``ddof=1``) of the R repetitions' estimates: the
+    error of one experiment with this many copies. ``inf`` if the mean is 0 or undefined.
+    """
+    estimates = np.asarray(estimates, dtype=float)
+    mean = estimates.mean()
+    if not np.isfinite(mean) or mean == 0:
+        return float("inf")
+    return float(estimates.std(ddof=1) / abs(mean))
+
+
+def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[dict], float]], seed: int,
+                  initial: int, maximum: int, relative_error: float, repetitions: int, pipeline,
+                  scheduler: str, client, progress: bool) -> tuple[list[int], dict, dict]:
+    """Sample round after round until every unit's estimated relative error is at most the target.
+
+    Parameters
+    ----------
+    precision : dict
+        ``{(point, detector): f(statistics) -> estimated relative error}``; statistics have
+        shape ``(1, R, ...)`` (one checkpoint).
+
+    Returns
+    -------
+    checkpoints : list of int
+        The copy checkpoints used.
+    statistics : dict
+        ``{(point, detector): statistics at every checkpoint, shape (checkpoints, R, ...)}``.
+    reached : dict
+        ``{(point, detector): first checkpoint whose estimated error met the target, or None}``.
+    """
+    plan = checkpoints_for(initial, maximum)
+    totals: dict[tuple[int, int], Any] = {}
+    history: dict[tuple[int, int], list] = {(u.point, u.detector): [] for u in units}
+    reached: dict[tuple[int, int], int | None] = {key: None for key in history}
+    labels = {(u.point, u.detector): u.label for u in units}
+    for segment, copies in enumerate(plan):
+        outputs, samplers = build_segment_graph(units, seed, plan, segment, repetitions, pipeline)
+        got: dict = {}
+        execute(outputs, samplers, scheduler, client, progress, got.__setitem__, description=f"sampling to {copies:.3g} copies")
+        for (_, point, detector), stats in got.items():
+            key = (point, detector)
+            totals[key] = accumulate(totals.get(key), stats)
+            history[key].append(totals[key])
+        checks = {("check",) + key: dask.delayed(_guard, pure=True)(labels[key], precision[key],
+                                                                       {k: v[None] for k, v in totals[key].items()})
+                  for key in history if reached[key] is None}
+        errors: dict = {}
+        execute(checks, [], scheduler, client, False, errors.__setitem__)
+        for (_, point, detector), error in errors.items():
+            if error <= relative_error:
+                reached[(point, detector)] = copies
+        if all(v is not None for v in reached.values()):
+            plan = plan[:segment + 1]
+            break
+    statistics = {key: {k: np.stack([h[k] for h in rows]) for k in rows[0]} for key, rows in history.items()}
+    return plan, statistics, reached
