@@ -52,3 +52,7 @@ def load_plugins() -> None:
     import detectors.counting  # noqa: F401
     import detectors.mode_sorting  # noqa: F401
     import sensing.scenes.two_point  # noqa: F401
+    import sensing.scenes.displacement  # noqa: F401
+    import detectors.quadrature  # noqa: F401
+    import detectors.memory  # noqa: F401
+    import sensing.analyzers.channel_learning  # noqa: F401

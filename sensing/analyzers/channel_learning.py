@@ -1,0 +1,386 @@
+r"""Learning a random displacement channel: characteristic-function estimates, sample
+complexity against modes, and the entanglement advantage (``analysis.kind: channel_learning``).
+
+For every detector (strategy) and every query :math:`\beta_q` of the scene:
+
+* ``estimate``: the unbiased estimator :math:`\hat\lambda(\beta_q) = e^{\frac12 w_q^TCw_q}
+  \frac1N\sum_k e^{iw_q\cdot\hat a_k}` (see :mod:`detectors.quadrature`) at every copy
+  checkpoint and repetition, with bias and mean squared error against the exact
+  :math:`\lambda(\beta_q)` and the predicted :math:`(e^{w^TCw}-|\lambda|^2)/N`;
+* ``copies_needed_*`` against ``modes``: copies to get every query of the task within
+  :math:`\epsilon` with probability :math:`\ge 1-\delta`,
+
+  - ``hoeffding`` (rigorous, PHYSICS.md §1.3): :math:`N = 4\max_q e^{w_q^TCw_q}\ln(4M/\delta)/\epsilon^2`;
+  - ``variance`` (central-limit approximation, circular complex error, union bound over the M
+    queries): :math:`N = \max_q (e^{w_q^TCw_q} - |\lambda_q|^2)\ln(M/\delta)/\epsilon^2`;
+  - ``empirical``: simulated experiments (``empirical_repetitions`` of them) on a geometric
+    grid of N, the smallest N whose observed failure rate
+    :math:`P(\max_q|\hat\lambda_q-\lambda_q|>\epsilon)` is at most :math:`\delta`; NaN where
+    the variance count exceeds ``empirical_max_copies`` (not affordable);
+
+* ``entanglement_free_bound_copies``: the form :math:`(1+\kappa^2)^n\ln(M/\delta)/\epsilon^2` of
+  the entanglement-free lower bound (PHYSICS.md §1.2, heuristic reconstruction: single-mode
+  probes have query-averaged visibility at most :math:`1/(1+\kappa^2)` per mode). Its constant is
+  not the paper's; it carries the same :math:`\ln(M/\delta)/\epsilon^2` prefactor as the
+  variance count so that the ratio compares the n dependence only;
+* ``advantage_log10_vs_conventional``: :math:`\log_{10}` of the Hoeffding copies of the
+  conventional scheme (vacuum probe + heterodyne, ``conventional_efficiency``) over those of
+  the detector, an :math:`\epsilon`- and :math:`\delta`-free exponent difference
+  :math:`\max_q w^TC_{conv}w - \max_q w^TCw` over :math:`\ln 10`;
+* ``advantage_log10_vs_entanglement_free_bound``: :math:`\log_{10}` of the bound above over
+  the detector's variance count.
+
+References: Oh et al., PRL 133, 230604 (2024), arXiv:2402.18809; Liu et al., Science 389,
+1332 (2025), arXiv:2502.07770. docs/displacement_learning.md derives the published figure.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sensing.analyzers.base import Analysis
+from sensing.registry import register_analysis
+from sensing.results import provenance
+from sensing.scenes.displacement import MAX_MODES
+
+#: Variables of a channel-learning dataset (documented in the README).
+SCHEMA = {
+    "photons_per_copy": "mean photons the channel adds to a vacuum probe per use, E|alpha|^2",
+    "query_norm_squared": "|beta_q|^2 of each query point",
+    "true_value_real": "Re lambda(beta_q), exact",
+    "true_value_imag": "Im lambda(beta_q), exact",
+    "noise_per_mode": "sigma = E|xi_j|^2 of the detector's displacement estimate per mode (from SF)",
+    "estimate_real": "Re of the unbiased estimate of lambda(beta_q)",
+    "estimate_imag": "Im of the unbiased estimate of lambda(beta_q)",
+    "bias_real": "mean over repetitions of Re(estimate - lambda)",
+    "bias_imag": "mean over repetitions of Im(estimate - lambda)",
+    "mse": "mean over repetitions of |estimate - lambda|^2",
+    "predicted_mse": "(exp(w C w) - |lambda|^2) / copies, exact variance of the estimator",
+    "failure_rate": "fraction of repetitions with max_q |estimate - lambda| > epsilon",
+    "copies_needed_hoeffding": "4 max_q exp(w C w) ln(4M/delta) / epsilon^2 (rigorous, PHYSICS 1.3)",
+    "copies_needed_variance": "max_q (exp(w C w) - |lambda|^2) ln(M/delta) / epsilon^2 (CLT, union bound)",
+    "copies_needed_empirical": "smallest simulated N with failure rate <= delta (NaN: not affordable)",
+    "conventional_copies_needed_hoeffding": "Hoeffding copies of vacuum probe + heterodyne",
+    "conventional_copies_needed_variance": "variance-count copies of vacuum probe + heterodyne",
+    "conventional_copies_needed_empirical": "simulated copies of vacuum probe + heterodyne, taken from a configured detector with the same noise (NaN: none, or not affordable)",
+    "entanglement_free_bound_copies": "(1 + kappa^2)^n ln(M/delta) / epsilon^2: form of the entanglement-free lower bound",
+    "advantage_log10_vs_conventional": "log10(conventional Hoeffding copies / detector Hoeffding copies)",
+    "advantage_log10_vs_conventional_empirical": "log10(conventional empirical copies / detector empirical copies)",
+    "advantage_log10_vs_entanglement_free_bound": "log10(entanglement-free bound / detector variance-count copies)",
+}
+
+
+class ChannelLearningSettings(BaseModel):
+    """Config of ``analysis.kind: channel_learning``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["channel_learning"] = "channel_learning"
+    epsilon: float = Field(0.1, gt=0.0, lt=2.0, description="accuracy |estimate - lambda| required at every query")
+    delta: float = Field(0.05, gt=0.0, lt=1.0, description="allowed failure probability")
+    modes: list[int] = Field([1, 2, 5, 10, 20, 50, 100], min_length=1, description="numbers of modes of the sample-complexity sweep")
+    conventional_efficiency: float = Field(1.0, gt=0.0, le=1.0, description="detector efficiency of the conventional vacuum-heterodyne reference")
+    empirical: bool = Field(True, description="simulate the sample complexity where affordable")
+    empirical_max_copies: float = Field(1e5, ge=10, le=1e9, description="simulate only where the variance count is below this")
+    empirical_repetitions: int = Field(64, ge=8, le=10_000, description="simulated experiments per (strategy, modes, N)")
+    empirical_seed: int = Field(0, ge=0, description="seed of the empirical sample-complexity simulations")
+
+    @field_validator("modes")
+    @classmethod
+    def _modes(cls, modes):
+        if any(m < 1 or m > MAX_MODES for m in modes):
+            raise ValueError(f"every entry must be between 1 and {MAX_MODES}, got {modes}")
+        if any(b <= a for a, b in zip(modes, modes[1:])):
+            raise ValueError(f"must increase strictly, got {modes}")
+        return modes
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure functions
+# ---------------------------------------------------------------------------------------------
+def copies_needed(model, epsilon: float, delta: float) -> dict[str, float]:
+    """Analytic copies needed by an estimate model for all its queries (Hoeffding and variance forms)."""
+    exponent = model.noise_exponent
+    m = exponent.size
+    variance = np.exp(exponent) - np.abs(model.true_values()) ** 2
+    return {
+        "hoeffding": float(4.0 * np.exp(exponent.max()) * np.log(4 * m / delta) / epsilon**2),
+        "variance": float(variance.max() * np.log(m / delta) / epsilon**2),
+    }
+
+
+def entanglement_free_bound(modes: int, kappa_squared: float, queries: int, epsilon: float, delta: float) -> float:
+    r"""Form :math:`(1+\kappa^2)^n \ln(M/\delta)/\epsilon^2` of the entanglement-free lower bound (constant not the paper's)."""
+    return float((1.0 + kappa_squared) ** modes * np.log(queries / delta) / epsilon**2)
+
+
+def empirical_copies_needed(model, epsilon: float, delta: float, max_copies: float, repetitions: int,
+                            rng: np.random.Generator, start: int = 8, factor: float = 1.25) -> float:
+    """Smallest N on a geometric grid whose simulated failure rate is at most ``delta`` (NaN if above ``max_copies``).
+
+    All repetitions grow together: the copies between grid points are sampled once per
+    repetition and added, so the cost is ``repetitions`` times the answer.
+    """
+    truth = model.true_values()
+    attenuation = np.exp(0.5 * model.noise_exponent)
+    q = truth.size
+    sums = np.zeros((repetitions, q), dtype=complex)
+    done = 0
+    grid = np.unique(np.round(start * factor ** np.arange(0, 100)).astype(np.int64))
+    for target in grid[grid <= max_copies]:
+        need = int(target - done)
+        per_chunk = max(1, (1 << 20) // (repetitions * q))
+        while need > 0:
+            m = min(need, per_chunk)
+            phases = model.sample_phases(rng, repetitions * m).reshape(repetitions, m, q)
+            sums += np.exp(1j * phases).sum(axis=1)
+            need -= m
+        done = int(target)
+        errors = np.abs(attenuation * sums / done - truth).max(axis=1)
+        if np.mean(errors > epsilon) <= delta:
+            return float(done)
+    return float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis
+# ---------------------------------------------------------------------------------------------
+@register_analysis("channel_learning")
+class ChannelLearning(Analysis):
+    """Characteristic-function estimates, sample complexity against modes and the entanglement advantage."""
+
+    Settings = ChannelLearningSettings
+
+    @classmethod
+    def check(cls, settings, scene_cls, detector_classes):
+        problems = []
+        if "displacement_channel" not in scene_cls.provides:
+            problems.append(f"analysis.kind: channel_learning needs source kind 'displacement_channel', got {scene_cls.kind!r}")
+        for i, det in enumerate(detector_classes):
+            if "displacement_channel" not in det.requires:
+                problems.append(f"detectors.{i}.kind: {det.kind!r} is not a channel-learning strategy")
+        return problems
+
+    def _rng(self, modes: int, label: str) -> np.random.Generator:
+        key = (int(modes), zlib.crc32(label.encode()))
+        return np.random.default_rng(np.random.SeedSequence(self.settings.empirical_seed, spawn_key=key))
+
+    def _complexity(self, scene, detector, empirical: bool = True) -> dict:
+        s = self.settings
+        out = {"hoeffding": [], "variance": [], "empirical": []}
+        for n in s.modes:
+            sized = scene.resized(n)
+            model = detector.outcome_model(SimpleNamespace(channel=sized.channel, queries=sized.queries))
+            counts = copies_needed(model, s.epsilon, s.delta)
+            out["hoeffding"].append(counts["hoeffding"])
+            out["variance"].append(counts["variance"])
+            affordable = empirical and s.empirical and counts["variance"] <= s.empirical_max_copies
+            out["empirical"].append(
+                empirical_copies_needed(model, s.epsilon, s.delta, s.empirical_max_copies, s.empirical_repetitions,
+                                        self._rng(n, detector.name)) if affordable else float("nan"))
+        return {k: np.array(v) for k, v in out.items()}
+
+    def analyze_detector(self, scene, detector, statistics):
+        model = detector.outcome_model(scene.state())
+        estimates = model.estimate(statistics)  # (checkpoints, repetitions, Q)
+        return {"estimates": estimates, "noise_per_mode": model.noise_per_mode, "variance": model.estimator_variance(),
+                "noise": model.noise, "complexity": self._complexity(scene, detector)}
+
+    def conventional(self):
+        """The conventional reference: vacuum probe + heterodyne with ``conventional_efficiency``."""
+        from detectors.quadrature import Heterodyne
+
+        return Heterodyne(Heterodyne.Settings(name="conventional", probe="vacuum", efficiency=self.settings.conventional_efficiency))
+
+    def analyze_scene(self, scene):
+        s = self.settings
+        kappa_squared = scene.settings.query_amplitude**2
+        return {
+            "true": scene.characteristic_function(),
+            "query_norm_squared": np.sum(np.abs(scene.queries) ** 2, axis=1),
+            "photons_per_copy": scene.photons_per_copy,
+            # analytic only: the simulated conventional counts are those of a configured detector
+            # with the same noise (see assemble), so they are not simulated twice
+            "conventional": self._complexity(scene, self.conventional(), empirical=False),
+            "conventional_noise": self.conventional().noise(),
+            "bound": np.array([entanglement_free_bound(n, kappa_squared, scene.settings.queries, s.epsilon, s.delta) for n in s.modes]),
+        }
+
+    def assemble(self, config, raw, dims, detector_names, scene_results, detector_results):
+        s = self.settings
+        shape = tuple(len(v) for v in dims.values())
+        sd = tuple(dims)
+        copies = np.asarray(config.copies)
+        reps = config.repetitions
+        n_q = scene_results[0]["true"].size
+        n_d, n_m = len(detector_names), len(s.modes)
+
+        def grid(values, trailing):
+            return np.asarray(values).reshape(shape + trailing)
+
+        true = grid([r["true"] for r in scene_results], (n_q,))
+        est = grid([[d["estimates"] for d in point] for point in detector_results], (n_d, len(copies), reps, n_q))
+        variance = grid([[d["variance"] for d in point] for point in detector_results], (n_d, n_q))
+        coords = {**{k: list(v) for k, v in dims.items()}, "detector": detector_names, "copies": copies,
+                  "repetition": np.arange(reps), "query": np.arange(n_q), "modes": np.asarray(s.modes)}
+        ds = xr.Dataset(coords=coords)
+        ds["photons_per_copy"] = (sd, grid([r["photons_per_copy"] for r in scene_results], ()))
+        ds["query_norm_squared"] = (sd + ("query",), grid([r["query_norm_squared"] for r in scene_results], (n_q,)))
+        ds["true_value_real"] = (sd + ("query",), true.real)
+        ds["true_value_imag"] = (sd + ("query",), true.imag)
+        ds["noise_per_mode"] = (sd + ("detector",), grid([[d["noise_per_mode"] for d in p] for p in detector_results], (n_d,)))
+        ds["estimate_real"] = (sd + ("detector", "copies", "repetition", "query"), est.real)
+        ds["estimate_imag"] = (sd + ("detector", "copies", "repetition", "query"), est.imag)
+        err_re = ds["estimate_real"] - ds["true_value_real"]
+        err_im = ds["estimate_imag"] - ds["true_value_imag"]
+        ds["bias_real"] = err_re.mean("repetition")
+        ds["bias_imag"] = err_im.mean("repetition")
+        abs2 = err_re**2 + err_im**2
+        ds["mse"] = abs2.mean("repetition")
+        ds["predicted_mse"] = xr.DataArray(variance, dims=sd + ("detector", "query")) / ds["copies"]
+        ds["failure_rate"] = (np.sqrt(abs2).max("query") > s.epsilon).mean("repetition")
+        conventional = {form: np.array([r["conventional"][form] for r in scene_results]) for form in ("hoeffding", "variance", "empirical")}
+        for i, point in enumerate(detector_results):  # simulated conventional = a configured detector with its noise
+            twin = [d for d in point if np.allclose(d["noise"], scene_results[i]["conventional_noise"], rtol=1e-9, atol=1e-12)]
+            if twin:
+                conventional["empirical"][i] = twin[0]["complexity"]["empirical"]
+        for form in ("hoeffding", "variance", "empirical"):
+            ds[f"copies_needed_{form}"] = (sd + ("detector", "modes"),
+                                           grid([[d["complexity"][form] for d in p] for p in detector_results], (n_d, n_m)))
+            ds[f"conventional_copies_needed_{form}"] = (sd + ("modes",), grid(conventional[form], (n_m,)))
+        ds["entanglement_free_bound_copies"] = (sd + ("modes",), grid([r["bound"] for r in scene_results], (n_m,)))
+        ds["advantage_log10_vs_conventional"] = np.log10(ds["conventional_copies_needed_hoeffding"] / ds["copies_needed_hoeffding"])
+        ds["advantage_log10_vs_conventional_empirical"] = np.log10(
+            ds["conventional_copies_needed_empirical"] / ds["copies_needed_empirical"])
+        ds["advantage_log10_vs_entanglement_free_bound"] = np.log10(ds["entanglement_free_bound_copies"] / ds["copies_needed_variance"])
+        for name, text in SCHEMA.items():
+            ds[name].attrs["description"] = text
+        ds = ds.transpose(*sd, "detector", "copies", "repetition", "query", "modes", missing_dims="ignore")
+        ds.attrs.update(provenance(config, raw))
+        ds.attrs["epsilon"] = s.epsilon
+        ds.attrs["delta"] = s.delta
+        ds.attrs["query_amplitude"] = float(config.source.query_amplitude)
+        ds.attrs["query_region"] = str(config.source.query_region)
+        ds.attrs["units"] = json.dumps({"lambda": "", "copies_needed": "channel uses", "advantage": "orders of magnitude"})
+        return ds
+
+    def plots(self, ds, out):
+        return channel_learning_plots(ds, Path(out))
+
+    def summary(self, ds):
+        return channel_learning_summary(ds)
+
+
+def _points(ds: xr.Dataset):
+    sweep = [d for d in ds["photons_per_copy"].dims]
+    stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
+    for i in range(stacked.sizes["point"]):
+        p = stacked.isel(point=i)
+        label = ", ".join(f"{d}={p[d].item():.4g}" if isinstance(p[d].item(), float) else f"{d}={p[d].item()}" for d in sweep)
+        yield label, p
+
+
+def channel_learning_plots(ds: xr.Dataset, out: Path) -> list[Path]:
+    """Copies needed vs modes (log y) per strategy with the analytic bounds; estimation error vs copies."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    label, p = next(_points(ds))
+    modes = ds["modes"].values
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, det in enumerate(ds["detector"].values):
+        c = colours[i % len(colours)]
+        s = p.sel(detector=det)
+        ax.plot(modes, s["copies_needed_hoeffding"], "-", color=c, label=f"{det} (Hoeffding)")
+        ax.plot(modes, s["copies_needed_variance"], ":", color=c, label=f"{det} (variance)")
+        ax.plot(modes, s["copies_needed_empirical"], "o", color=c, label=f"{det} (simulated)")
+    ax.plot(modes, p["conventional_copies_needed_hoeffding"], "k--", label="conventional: vacuum + heterodyne (Hoeffding)")
+    ax.plot(modes, p["conventional_copies_needed_empirical"], "ks", mfc="none", label="conventional (simulated)")
+    ax.plot(modes, p["entanglement_free_bound_copies"], "k-.", label=r"entanglement-free bound form $(1+\kappa^2)^n$")
+    ax.set_yscale("log")
+    ax.set_xlabel("modes n")
+    ax.set_ylabel(f"copies needed (eps={ds.attrs.get('epsilon')}, delta={ds.attrs.get('delta')})")
+    ax.set_title("Learning a random displacement channel" + (f"\n{label}" if label else ""))
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    path = out / "copies_needed_vs_modes.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    files.append(path)
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    copies = ds["copies"].values
+    for i, det in enumerate(ds["detector"].values):
+        c = colours[i % len(colours)]
+        s = p.sel(detector=det)
+        ax.loglog(copies, s["mse"].mean("query"), "o-", color=c, label=f"{det} (simulated)")
+        ax.loglog(copies, s["predicted_mse"].mean("query"), "--", color=c, label=f"{det} (exact variance)")
+    ax.set_xlabel("copies (channel uses)")
+    ax.set_ylabel(r"mean over queries of $E|\hat\lambda-\lambda|^2$")
+    ax.set_title("Estimation error against copies" + (f"\n{label}" if label else ""))
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    path = out / "estimation_error_vs_copies.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    files.append(path)
+
+    sweep = list(ds["photons_per_copy"].dims)
+    if sweep:
+        fig, ax = plt.subplots(figsize=(7, 5))
+        last = ds.isel(modes=-1)
+        x = sweep[0]
+        for det in ds["detector"].values:
+            a = last["advantage_log10_vs_conventional"].sel(detector=det)
+            if len(sweep) == 1:
+                ax.plot(ds[x].values, a.values, "o-", label=str(det))
+            else:
+                other = sweep[1]
+                for v in ds[other].values:
+                    ax.plot(ds[x].values, a.sel({other: v}).transpose(x, ...).values.reshape(len(ds[x]), -1)[:, 0], "o-",
+                            label=f"{det}, {other}={v}")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xlabel(x)
+        ax.set_ylabel(f"advantage_log10_vs_conventional at n={int(ds['modes'].values[-1])}")
+        ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+        path = out / "advantage_vs_sweep.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        files.append(path)
+    return files
+
+
+def channel_learning_summary(ds: xr.Dataset) -> str:
+    """Per sweep point and detector: noise per mode, copies needed and both advantages at the largest n."""
+    n = int(ds["modes"].values[-1])
+    header = ["point", "detector", "sigma/mode", f"N_hoeffding(n={n})", "log10 adv vs conventional", "log10 adv vs EF bound",
+              "mse/predicted@max copies"]
+    rows = []
+    for label, p in _points(ds):
+        last = p.isel(modes=-1)
+        for det in ds["detector"].values:
+            s = last.sel(detector=det)
+            ratio = float(p.sel(detector=det)["mse"].isel(copies=-1).mean() / p.sel(detector=det)["predicted_mse"].isel(copies=-1).mean())
+            rows.append([label or "-", str(det), f"{float(s['noise_per_mode']):.4f}", f"{float(s['copies_needed_hoeffding']):.3g}",
+                         f"{float(s['advantage_log10_vs_conventional']):.2f}",
+                         f"{float(s['advantage_log10_vs_entanglement_free_bound']):.2f}", f"{ratio:.2f}"])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
