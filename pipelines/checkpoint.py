@@ -162,6 +162,7 @@ class PointStore:
                 handle.flush()
                 os.fsync(handle.fileno())
 
+        self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path(point)
         _atomic_write(target, write)
         return target
