@@ -257,7 +257,7 @@ def _problems(err: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
             msg = "unknown field (check the spelling; unknown keys are errors)"
         path = ".".join(loc) or "config"
         value = e.get("input")
-        shown = "" if e["type"] in ("missing", "extra_forbidden") or isinstance(value, (dict, list)) else f" (got {value!r})"
+        shown = "" if e["type"] in ("missing", "extra_forbidden") or isinstance(value, (dict, list)) or repr(value) in msg else f" (got {value!r})"
         problems.append((prefix + path, msg + shown))
     return problems
 
