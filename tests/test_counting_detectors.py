@@ -202,3 +202,36 @@ def test_wishart_totals_have_exact_thermal_moments():
     centred = (totals - totals.mean(0)) ** 2
     z_var = (centred.mean(0) - var) / (centred.std(0) / np.sqrt(repeats))
     assert np.all(np.abs(z_var) < 4.5)
+
+
+def test_fisher_information_agrees_with_exact_per_copy_fock_distribution():
+    """The model's information (exact count moments) against the exact per-copy CFI of the full
+    photon-number distribution from thewalrus: equal to first order in the light, i.e. within a
+    few times photons_per_copy relative (the thermal bunching is second order)."""
+    from thewalrus.quantum import probabilities
+
+    eps, h = 0.01, 1e-4
+    settings = dict(separation=0.8, photons_per_copy=eps, basis_modes=4)
+    detector = make_detector(kind="spade", modes=2)
+
+    def pattern_probabilities(separation):
+        scene = make_scene(**{**settings, "separation": separation})
+        means, cov = sorter_state_in_sf(scene, 2, 0.0, 1.0)
+        fock = probabilities(means, cov, cutoff=5)
+        return np.array([fock[..., b2, b3] for b2 in range(5) for b3 in range(5)]).reshape(25, -1)  # (bucket split, n0 n1)
+
+    plus, minus, centre = (pattern_probabilities(0.8 + s) for s in (h, -h, 0.0))
+    # bucket counts n2 + n3 are what the detector sees: merge cells with the same (n0, n1, n2 + n3)
+    def merged(p):
+        out = {}
+        for (b2, b3), row in zip(itertools.product(range(5), repeat=2), p):
+            for (n0, n1), value in zip(itertools.product(range(5), repeat=2), row):
+                out[(n0, n1, b2 + b3)] = out.get((n0, n1, b2 + b3), 0.0) + value
+        return np.array([out[k] for k in sorted(out)])
+
+    pc, pp, pm = merged(centre), merged(plus), merged(minus)
+    keep = pc > 1e-300
+    exact = (((pp - pm) / (2 * h))[keep] ** 2 / pc[keep]).sum()
+    model = detector_fisher_information(make_scene(**settings), detector, ["separation"])[0, 0]
+    assert model <= exact * (1 + 1e-6)
+    assert model == pytest.approx(exact, rel=3 * eps)
