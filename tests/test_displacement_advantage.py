@@ -1,0 +1,153 @@
+"""Entanglement advantage for learning a random displacement channel (Oh et al. 2024; Liu et al. 2025).
+
+Scaling with modes, the published 100-mode figure, erosion by memory loss, the empirical
+sample complexity, and an end-to-end pipeline run of the published config (small copies).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensing.analyzers.channel_learning import (
+    ChannelLearning,
+    copies_needed,
+    empirical_copies_needed,
+    entanglement_free_bound,
+)
+from tests.helpers import make_detector, make_scene
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+KAPPA2 = 0.2
+PUBLISHED_SCENE = {"kind": "displacement_channel", "modes": 100, "variance": 0.05, "queries": 8, "query_region": "sphere",
+                   "query_amplitude": float(np.sqrt(KAPPA2))}
+
+
+def counts(detector, modes, form="hoeffding", epsilon=0.1, delta=0.05, **scene):
+    """Analytic copies needed against modes for one strategy."""
+    base = make_scene(**{**PUBLISHED_SCENE, **scene})
+    out = []
+    for n in modes:
+        sized = base.resized(n)
+        model = detector.outcome_model(sized.state())
+        out.append(copies_needed(model, epsilon, delta)[form])
+    return np.array(out)
+
+
+def advantage_vs_conventional(detector, modes=100):
+    conventional = make_detector(kind="heterodyne", name="conventional")
+    return float(np.log10(counts(conventional, [modes])[0] / counts(detector, [modes])[0]))
+
+
+PER_COPY = [
+    {"kind": "heterodyne", "probe": "vacuum"},
+    {"kind": "heterodyne", "probe": "coherent", "probe_amplitude": 3.0},
+    {"kind": "heterodyne", "probe": "squeezed", "squeezing_db": 5.0},
+    {"kind": "heterodyne", "probe": "squeezed", "squeezing_db": 10.0, "squeezing_angle": 1.0},
+]
+
+
+def test_collective_polynomial_per_copy_exponential():
+    """Ideal memory and large squeezing: collective copies grow at most polynomially in n; per-copy ones exponentially."""
+    modes = np.array([1, 2, 5, 10, 20, 50, 100])
+    collective = counts(make_detector(kind="bell", squeezing_db=30.0), modes)
+    slopes = np.diff(np.log(collective)) / np.diff(np.log(modes))
+    assert np.all(slopes < 1.0), slopes  # log N against log n: at most ~linear (here only the ln(M/delta) and e^{2 sigma n kappa^2} ~ 1)
+    assert collective[-1] / collective[0] < 1.5
+    for settings in PER_COPY:
+        per_copy = counts(make_detector(**settings), modes)
+        # exponential: ln N grows at least linearly in n with the heterodyne rate 2 kappa^2 per mode
+        rate = (np.log(per_copy[-1]) - np.log(per_copy[-2])) / (modes[-1] - modes[-2])
+        assert rate >= 2 * KAPPA2 * 0.999, (settings, rate)
+        assert per_copy[-1] / collective[-1] > 1e15
+
+
+def test_fixed_squeezing_collective_grows_with_smaller_rate():
+    """At fixed squeezing the collective count is exponential too, at rate 2 sigma kappa^2 (PHYSICS 1.5 model A)."""
+    modes = np.array([50, 100])
+    n5 = counts(make_detector(kind="bell", squeezing_db=5.0), modes)
+    rate = np.diff(np.log(n5))[0] / 50
+    assert rate == pytest.approx(2 * 10 ** (-0.5) * KAPPA2, rel=1e-3)
+
+
+def test_published_setting_advantage_close_to_11_8_orders():
+    """100 modes, 5 dB TMSV, 99 % memory, |beta_j|^2 = 0.2: log10 advantage vs vacuum heterodyne = 11.8."""
+    detector = make_detector(kind="bell", squeezing_db=5.0, memory_efficiency=0.99)
+    advantage = advantage_vs_conventional(detector)
+    assert advantage == pytest.approx(11.8, abs=0.1)
+    sigma = detector.closed_form_noise_per_mode()
+    assert advantage == pytest.approx(2 * (1 - sigma) * 100 * KAPPA2 / np.log(10), rel=1e-9)  # the derivation in the docs
+    # the lossless 5 dB value and the entanglement-free-bound comparison (PHYSICS 1.5)
+    assert advantage_vs_conventional(make_detector(kind="bell", squeezing_db=5.0)) == pytest.approx(11.88, abs=0.01)
+    bound = entanglement_free_bound(100, KAPPA2, 8, 0.1, 0.05)
+    vs_bound = np.log10(bound / counts(detector, [100], form="variance")[0])
+    assert vs_bound == pytest.approx(2.36, abs=0.05)
+
+
+def test_memory_loss_erodes_advantage_continuously_and_kills_it():
+    efficiencies = np.linspace(0.0, 1.0, 21)
+    advantage = np.array([advantage_vs_conventional(make_detector(kind="bell", squeezing_db=5.0, memory_efficiency=e))
+                          for e in efficiencies])
+    assert np.all(np.diff(advantage) > 0)  # monotone in the memory efficiency
+    assert np.max(np.abs(np.diff(advantage[1:]))) < 3.0  # no jumps on a 0.05 grid away from 0
+    # continuous at 0 too, where sigma depends on sqrt(memory efficiency): the gap closes as the step shrinks
+    near_zero = [advantage_vs_conventional(make_detector(kind="bell", squeezing_db=5.0, memory_efficiency=h)) for h in (1e-4, 1e-6, 1e-8)]
+    gaps = np.abs(np.array(near_zero) - advantage[0])
+    assert np.all(np.diff(gaps) < 0) and gaps[-1] < 0.01, gaps
+    assert advantage[0] <= 0.0  # useless memory: no advantage (a thermal probe through heterodyne is worse)
+    assert advantage[-1] == pytest.approx(11.88, abs=0.01)
+    # the same with storage decay: t >> T empties the memory
+    decayed = make_detector(kind="bell", squeezing_db=5.0, storage_time=50.0, memory_coherence_time=1.0)
+    assert advantage_vs_conventional(decayed) <= 0.0
+
+
+def test_empirical_sample_complexity_between_bounds():
+    """Simulated copies needed lie below the rigorous Hoeffding count and near the variance count."""
+    scene = make_scene(**{**PUBLISHED_SCENE, "modes": 5})
+    for detector in (make_detector(kind="heterodyne"), make_detector(kind="bell", squeezing_db=5.0)):
+        model = detector.outcome_model(scene.state())
+        analytic = copies_needed(model, 0.1, 0.05)
+        simulated = empirical_copies_needed(model, 0.1, 0.05, 1e5, 48, np.random.default_rng(3))
+        assert simulated <= analytic["hoeffding"]
+        # the variance count assumes a circular complex error; the real error is elliptical (|lambda| ~ 0.6)
+        assert 0.1 * analytic["variance"] <= simulated <= 3.0 * analytic["variance"]
+
+
+def test_pipeline_run_of_published_config(tmp_path):
+    """End to end (synchronous, small copies): dims, truth, unbiased estimates, the published advantage."""
+    from sensing.api import run
+
+    overrides = {"copies": [2000, 20000], "repetitions": 6, "analysis.modes": [1, 5, 100],
+                 "analysis.empirical_max_copies": 3000, "analysis.empirical_repetitions": 16}
+    ds = run(CONFIGS / "displacement_learning.yaml", overrides, scheduler="synchronous")
+    assert set(ds["estimate_real"].dims) == {"detector", "copies", "repetition", "query"}
+    assert ds["copies_needed_hoeffding"].dims == ("detector", "modes")
+    adv = ds["advantage_log10_vs_conventional"].sel(detector="epr_memory", modes=100)
+    assert float(adv) == pytest.approx(11.82, abs=0.02)
+    assert float(ds["advantage_log10_vs_conventional"].sel(detector="conventional", modes=100)) == pytest.approx(0.0, abs=1e-12)
+    # mean squared error against the exact variance: chi-square-like tolerance over 6 x 8 draws per point
+    ratio = (ds["mse"] / ds["predicted_mse"]).mean("query")
+    assert np.all((ratio > 0.4) & (ratio < 2.0)), ratio.values
+    analysis = ChannelLearning(ChannelLearning.Settings())
+    assert "epr_memory" in analysis.summary(ds)
+    files = analysis.plots(ds, tmp_path)
+    assert all(f.exists() for f in files)
+
+
+def test_sweep_config_is_valid():
+    from sensing.api import plan
+
+    _, cfg, dims, built = plan(CONFIGS / "displacement_memory_sweep.yaml")
+    assert list(dims) == ["squeezing_db", "memory_efficiency"]
+    assert len(built) == 6 * 7
+
+
+def test_analysis_rejects_other_scenes():
+    from sensing.config import ConfigError, validate
+
+    raw = {"seed": 1, "copies": [10], "source": {"kind": "two_point", "separation": 0.5, "photons_per_copy": 0.01},
+           "detectors": [{"kind": "bell", "name": "b"}], "analysis": {"kind": "channel_learning"}}
+    with pytest.raises(ConfigError, match="displacement_channel"):
+        validate(raw)
