@@ -45,7 +45,7 @@ def test_camera_estimator_reaches_its_own_bound():
 
 
 def test_threshold_camera_estimates_from_clicks():
-    eps, copies, reps = 0.05, 2_000_000, 200
+    eps, copies, reps = 0.05, 500_000, 200
     scene = make_scene(separation=1.5, photons_per_copy=eps)
     detector = make_detector(kind="camera", pixel_pitch=0.5, pixels=16, pixel_type="threshold")
     stats = simulate(scene, detector, copies, reps, seed=9)
