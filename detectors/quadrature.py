@@ -97,9 +97,18 @@ class DisplacementEstimateModel(OutcomeModel):
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.exp(0.5 * self.noise_exponent) * sums / copies
 
+    @property
+    def selection_factor(self) -> np.ndarray:
+        """:math:`E|z_q|^2` per query (1 here; :math:`2^{s_q}` for random-quadrature homodyne)."""
+        return np.ones(self.queries.shape[0])
+
     def estimator_variance(self) -> np.ndarray:
-        """Per-copy variance :math:`e^{w^TCw} - |\\lambda|^2` of the estimator (divide by N)."""
-        return np.exp(self.noise_exponent) - np.abs(self.true_values()) ** 2
+        """Per-copy variance :math:`E|z|^2 e^{w^TCw} - |\\lambda|^2` of the estimator (divide by N)."""
+        return self.selection_factor * np.exp(self.noise_exponent) - np.abs(self.true_values()) ** 2
+
+    def bound_squared(self) -> np.ndarray:
+        """Square of the bound on one copy's term of the estimator (``b^2`` of Hoeffding's inequality)."""
+        return self.selection_factor**2 * np.exp(self.noise_exponent)
 
     # -- exact moments ------------------------------------------------------------------------
     def _pair_moments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +150,10 @@ class DisplacementEstimateModel(OutcomeModel):
         root = _psd_sqrt(self.noise)
         xi = rng.standard_normal(alpha.shape + (2,)) @ root.T
         return alpha + xi[..., 0] + 1j * xi[..., 1]
+
+    def sample_terms(self, rng: np.random.Generator, copies: int) -> np.ndarray:
+        """Per-copy statistic :math:`z_q`, complex ``(copies, Q)``."""
+        return np.exp(1j * self.sample_phases(rng, copies))
 
     def sample(self, rng: np.random.Generator, copies: int) -> np.ndarray:
         phases = self.sample_phases(rng, copies)
@@ -250,3 +263,173 @@ class Heterodyne(ChannelDetector):
         sf = import_strawberryfields()
         state = sf.Engine("gaussian").run(self.program(displacement)).state
         return heterodyne_outcome(np.asarray(state.cov()), np.asarray(state.means()))  # loss already applied in SF
+
+
+# ---------------------------------------------------------------------------------------------
+# Random-quadrature homodyne (per copy, no entanglement)
+# ---------------------------------------------------------------------------------------------
+#: Pattern codes of a query per mode: nothing needed, x needed, p needed, not answerable.
+NONE, NEED_X, NEED_P, UNSUPPORTED = 0, 1, 2, -1
+
+
+def quadrature_patterns(queries: np.ndarray, tolerance: float = 1e-12) -> np.ndarray:
+    r"""Which quadrature each query needs on each mode, int ``(Q, n)``.
+
+    :math:`w\cdot a = 2\sum_j(\mathrm{Im}\beta_j\,\mathrm{Re}\alpha_j - \mathrm{Re}\beta_j\,\mathrm{Im}\alpha_j)`:
+    an imaginary :math:`\beta_j` needs x (:math:`\mathrm{Re}\,\alpha_j`), a real one needs p, zero
+    needs nothing, and a generic complex :math:`\beta_j` needs both (not answerable by one
+    homodyne per mode).
+    """
+    queries = np.asarray(queries, dtype=complex)
+    scale = tolerance * max(np.abs(queries).max(), 1e-300)
+    has_re, has_im = np.abs(queries.real) > scale, np.abs(queries.imag) > scale
+    out = np.full(queries.shape, NONE, dtype=np.int8)
+    out[has_im & ~has_re] = NEED_X
+    out[has_re & ~has_im] = NEED_P
+    out[has_re & has_im] = UNSUPPORTED
+    return out
+
+
+class RandomHomodyneModel(DisplacementEstimateModel):
+    r"""Outcome model of homodyne detection of a uniformly random quadrature (x or p) per mode.
+
+    Query q needs a fixed quadrature on the :math:`s_q` modes where :math:`\beta_{q,j}\neq0`; a
+    copy whose random choices match (probability :math:`2^{-s_q}`) contributes
+    :math:`z_q = 2^{s_q}e^{i w_q\cdot\hat a}`, the others 0. Then
+    :math:`E[z_q] = \lambda(\beta_q)e^{-\frac12 w_q^TCw_q}` (unbiased after the same correction),
+    :math:`E|z_q|^2 = 2^{s_q}`, and the pair moments carry
+    :math:`F_{ab} = 2^{|S_a\cap S_b|}` when the two patterns agree (0 when they conflict). The
+    variance :math:`2^{s_q}e^{w^TCw}` is exponential in n even for infinitely squeezed probes: the
+    random Pauli-measurement analogue of Chen et al., PRL 132, 180805 (2024).
+    Queries with a generic complex component are not answerable: their statistic is 0 and
+    their estimate NaN.
+    """
+
+    def __init__(self, channel, queries, noise):
+        super().__init__(channel, queries, noise)
+        self.patterns = quadrature_patterns(self.queries)
+        self.supported = ~np.any(self.patterns == UNSUPPORTED, axis=1)
+        needed = (self.patterns != NONE) & self.supported[:, None]
+        self.support_size = needed.sum(axis=1)
+        p = self.patterns
+        conflict = np.any((p[:, None, :] > 0) & (p[None, :, :] > 0) & (p[:, None, :] != p[None, :, :]), axis=-1)
+        shared = ((p[:, None, :] > 0) & (p[None, :, :] > 0)).sum(axis=-1)
+        both = self.supported[:, None] & self.supported[None, :]
+        self.pair_factor = np.where(both & ~conflict, 2.0 ** shared, 0.0)
+        # bit-packed patterns: bit j of word w is mode 64 w + j; mask = needed, value = p needed
+        modes = self.patterns.shape[1]
+        words = (modes + 63) // 64
+        weights = np.uint64(1) << np.arange(64, dtype=np.uint64)
+        padded = np.zeros((self.patterns.shape[0], words * 64), dtype=np.int8)
+        padded[:, :modes] = np.where(self.supported[:, None], self.patterns, NONE)
+        blocks = padded.reshape(-1, words, 64)
+        self._mask = ((blocks > 0).astype(np.uint64) * weights).sum(axis=-1, dtype=np.uint64)  # (Q, words)
+        self._value = ((blocks == NEED_P).astype(np.uint64) * weights).sum(axis=-1, dtype=np.uint64)
+
+    @property
+    def selection_factor(self):
+        return np.where(self.supported, 2.0 ** self.support_size, np.inf)
+
+    def true_values(self):
+        return np.where(self.supported, super().true_values(), np.nan)
+
+    def estimator_variance(self):
+        with np.errstate(invalid="ignore"):
+            return np.where(self.supported, super().estimator_variance(), np.inf)
+
+    def estimate(self, statistics):
+        return np.where(self.supported, super().estimate(statistics), np.nan)
+
+    def mean(self):
+        z = np.where(self.supported, super().true_values(), 0.0) * np.exp(-0.5 * self.noise_exponent)
+        return np.concatenate([z.real, z.imag])
+
+    def _pair_moments(self):
+        plus, minus = super()._pair_moments()
+        return plus * self.pair_factor, minus * self.pair_factor
+
+    def sample_terms(self, rng, copies):
+        q = self.queries.shape[0]
+        out = np.zeros((copies, q), dtype=complex)
+        words = self._mask.shape[1]
+        chunk = max(1, (1 << 22) // (q * words))
+        for start in range(0, copies, chunk):
+            m = min(chunk, copies - start)
+            # one uniform random bit per mode (1: p measured, 0: x), 64 modes per word
+            choice = rng.integers(0, np.iinfo(np.uint64).max, size=(m, words), dtype=np.uint64, endpoint=True)
+            match = np.all(((choice[:, None, :] ^ self._value[None]) & self._mask[None]) == 0, axis=-1) & self.supported
+            hit = np.flatnonzero(match.any(axis=1))
+            if hit.size:
+                phases = self.sample_phases(rng, hit.size)
+                out[start + hit] = np.where(match[hit], 2.0 ** self.support_size * np.exp(1j * phases), 0.0)
+        return out
+
+    def sample(self, rng, copies):
+        z = self.sample_terms(rng, copies)
+        return np.concatenate([z.real, z.imag], axis=1)
+
+
+class HomodyneSettings(DetectorSettings):
+    """Config of ``kind: homodyne``: per copy, homodyne of a random quadrature (x or p) of every mode."""
+
+    kind: Literal["homodyne"] = "homodyne"
+    probe: Literal["vacuum", "coherent", "squeezed"] = Field("squeezed", description="state sent into each mode of the channel")
+    probe_amplitude: float = Field(0.0, ge=0.0, le=100.0, description="coherent probe: |alpha_probe| (its known mean is subtracted)")
+    squeezing_db: float = Field(10.0, ge=0.0, le=30.0, description="squeezed probe: squeezing in dB along the quadrature measured")
+
+
+@register_detector("homodyne")
+class Homodyne(ChannelDetector):
+    r"""Per copy, no entanglement: each mode's probe squeezed along a random quadrature (x or p), which is then measured.
+
+    The measured quadrature's noise comes from SF (probe, displacement, detector loss, homodyne
+    variance); an x-squeezed probe with x measured gives :math:`v = e^{-2r}/(4\eta)+(1-\eta)/(4\eta)`
+    per component in :math:`\alpha` units. Only queries whose components are real or
+    imaginary (``query_region: axes``) can be answered (:class:`RandomHomodyneModel`).
+    """
+
+    Settings = HomodyneSettings
+
+    @classmethod
+    def example(cls):
+        scene = {"kind": "displacement_channel", "modes": 2, "distribution": "gaussian", "variance": 0.2, "queries": 4,
+                 "query_amplitude": 0.5, "query_region": "axes", "query_seed": 3}
+        return scene, {"kind": "homodyne", "name": "homodyne", "squeezing_db": 6.0, "efficiency": 0.9}
+
+    def program(self, quadrature: str, displacement: complex = 0.0):
+        """One mode: probe squeezed along ``quadrature`` ('x' or 'p'), displacement, detector loss (then MeasureX/MeasureP)."""
+        from sensing.sf_compat import import_strawberryfields
+
+        sf = import_strawberryfields()
+        ops = sf.ops
+        s = self.settings
+        prog = sf.Program(1)
+        with prog.context as q:
+            if s.probe == "coherent":
+                ops.Coherent(s.probe_amplitude) | q[0]
+            elif s.probe == "squeezed":
+                ops.Squeezed(squeezing_parameter(s.squeezing_db), 0.0 if quadrature == "x" else np.pi) | q[0]
+            if displacement != 0:
+                ops.Dgate(abs(displacement), float(np.angle(displacement))) | q[0]
+            ops.LossChannel(s.efficiency) | q[0]
+        return prog
+
+    def measured_moments(self, displacement=0.0):
+        """x from the x-squeezed run and p from the p-squeezed run (never measured together: zero covariance)."""
+        from sensing.gaussian import homodyne_outcome
+        from sensing.sf_compat import import_strawberryfields
+
+        sf = import_strawberryfields()
+        means, variances = [], []
+        for k, quadrature in enumerate(("x", "p")):
+            state = sf.Engine("gaussian").run(self.program(quadrature, displacement)).state
+            m, c = homodyne_outcome(np.asarray(state.cov()), np.asarray(state.means()), [k])
+            means.append(m[0])
+            variances.append(c[0, 0])
+        return np.array(means), np.diag(variances)
+
+    def outcome_model(self, light) -> RandomHomodyneModel:
+        cache = self.__dict__.setdefault("_noise_cache", [])
+        if not cache:
+            cache.append(self.noise())
+        return RandomHomodyneModel(light.channel, light.queries, cache[0])

@@ -109,6 +109,7 @@ def _ks(samples, mean, sd):
 @pytest.mark.parametrize("detector_settings", [
     {"kind": "bell", "squeezing_db": 5.0, "memory_efficiency": 0.8, "efficiency": 0.9},
     {"kind": "heterodyne", "probe": "squeezed", "squeezing_db": 3.0, "efficiency": 0.85},
+    {"kind": "homodyne", "probe": "squeezed", "squeezing_db": 6.0, "efficiency": 0.9},
 ])
 def test_sampled_estimates_agree_with_sf_state(detector_settings):
     """Per-copy alpha_hat for a fixed displacement: means and variances of the SF state, KS test."""
@@ -206,3 +207,26 @@ def test_hoeffding_counts_physics_table(db, norm, expected):
     detector = make_detector(kind="heterodyne") if db == 0 else bell(db)
     model = model_at(detector, mixture_scene().channel, [[np.sqrt(norm)]])
     assert copies_needed(model, 0.1, 0.05)["hoeffding"] == pytest.approx(expected, rel=0.05)
+
+
+# -- random-quadrature homodyne ------------------------------------------------------------------------
+def test_random_homodyne_unbiased_and_matches_with_probability_two_to_minus_s():
+    scene = make_scene(kind="displacement_channel", modes=3, variance=0.2, queries=4, query_amplitude=0.6, query_region="axes")
+    model = make_detector(kind="homodyne", squeezing_db=10.0).outcome_model(scene.state())
+    rng = np.random.default_rng(17)
+    z = model.sample_terms(rng, 200_000)
+    np.testing.assert_allclose((z != 0).mean(axis=0), 2.0 ** -3, atol=4.5 * np.sqrt(2**-3 * (1 - 2**-3) / 200_000))
+    copies = 200_000
+    estimate = model.estimate(model.reduce(np.concatenate([z.real, z.imag], axis=1)))
+    se = np.sqrt(model.estimator_variance() / copies)
+    assert np.all(np.abs(estimate - model.true_values()) < 4.5 * se)
+    r = 10 * np.log(10) / 20
+    np.testing.assert_allclose(model.noise, np.eye(2) * np.exp(-2 * r) / 4, rtol=1e-9)  # x-squeezed probe, x measured
+
+
+def test_random_homodyne_cannot_answer_generic_queries():
+    scene = make_scene(kind="displacement_channel", modes=2, queries=3, query_region="sphere")
+    model = make_detector(kind="homodyne").outcome_model(scene.state())
+    assert not model.supported.any()
+    assert np.all(np.isnan(model.estimate(model.sample_statistics(np.random.default_rng(0), 100))))
+    assert copies_needed(model, 0.1, 0.05)["variance"] == np.inf

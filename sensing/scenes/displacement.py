@@ -184,13 +184,17 @@ def make_queries(modes: int, count: int, amplitude: float, region: str, seed: in
 
     ``sphere``: :math:`|\beta_{q,j}| = \kappa` for every mode with uniformly random phases, so
     :math:`|\beta_q|^2 = n\kappa^2` exactly (the worst case of the region dominates the
-    Hoeffding count; every query is equally hard). ``gaussian``:
+    Hoeffding count; every query is equally hard). ``axes``: the same norm with phases in
+    {0, pi/2, pi, 3pi/2}, so each :math:`\beta_j` is real or imaginary (what single-quadrature
+    homodyne strategies can answer). ``gaussian``:
     :math:`\beta_{q,j}\sim\mathcal{CN}(0,\kappa^2)` (the averaged-query model of PHYSICS.md §1.2).
     The draw uses its own seed so that it is part of the task, not of the data.
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(modes,)))
     if region == "sphere":
         return amplitude * np.exp(2j * np.pi * rng.random((count, modes)))
+    if region == "axes":
+        return amplitude * 1j ** rng.integers(0, 4, size=(count, modes))
     return amplitude * (rng.standard_normal((count, modes)) + 1j * rng.standard_normal((count, modes))) / np.sqrt(2)
 
 
@@ -229,7 +233,7 @@ class DisplacementChannelSettings(BaseModel):
     query_amplitude: float = Field(
         0.4472135955, gt=0.0, le=10.0, description="kappa: per-mode query size |beta_j| (sphere) or rms (gaussian)"
     )
-    query_region: Literal["sphere", "gaussian"] = Field("sphere", description="how query points are drawn")
+    query_region: Literal["sphere", "axes", "gaussian"] = Field("sphere", description="how query points are drawn")
     query_seed: int = Field(2402_18809, ge=0, description="seed of the query draw (part of the task)")
 
     @model_validator(mode="after")
