@@ -44,7 +44,7 @@ def test_out_of_range_fields_are_named(capsys, setting, expected):
 
 @pytest.mark.parametrize("settings, expected", [
     (["copies=[1e15]", "pipeline.batch_size=1", "pipeline.batches_per_task=1"], "pipeline.batch_size: the run would have"),
-    (["repetitions=100000", "copies=[10, 100, 1000, 10000, 100000]", "detectors.camera.pixels=20000"],
+    (["repetitions=100000", "copies=[1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]"],
      "repetitions: the run would keep"),
     (["sweep={source.separation: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]," 
       " source.photons_per_copy: [" + ", ".join(["0.001"] * 1000) + "]}"], "sweep: 11000 sweep points"),

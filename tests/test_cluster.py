@@ -65,7 +65,7 @@ def cluster():
 
     address = f"tcp://127.0.0.1:{_free_port()}"
     processes = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                   "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+                                   "--no-dashboard", "--dashboard-address", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         processes += [_start_worker(address) for _ in range(2)]
         client = Client(address, timeout="60s")
