@@ -73,6 +73,16 @@ def main() -> None:
         print(f"  batch_size {batch:.0e} ({10**12 // batch} batches per repetition): {r['seconds']:.2f} s "
               "(run total, including the analysis)")
 
+    import numpy as np
+
+    from sensing.api import build_model, plan
+
+    _, _, _, built = plan(CONFIG, {**ONE_CAMERA, "copies": [10**12]})
+    model = build_model(built[0][1], built[0][2][0])
+    start = time.perf_counter()
+    model.sample_statistics(np.random.default_rng(1), 10**12)
+    print(f"  one sample_statistics call for 1e12 copies alone: {1e3 * (time.perf_counter() - start):.2f} ms")
+
     print("shipped sweep (configs/superresolution.yaml: 9 points x 3 detectors), embedded LocalCluster")
     seconds = {}
     for workers in (1, 2):

@@ -57,7 +57,8 @@ def fingerprint(config) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "versions": versions}
 
 
-def _atomic_write(target: Path, write) -> None:
+def atomic_write(target: Path, write) -> None:
+    """Call ``write(temporary path)`` for a file in ``target``'s folder, then rename it to ``target``."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
     os.close(fd)
     try:
@@ -147,7 +148,7 @@ class PointStore:
                     "Use the original config, or --overwrite to start again")
             return sorted(p for p in range(points) if self.path(p).is_file())
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.manifest_path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1)))
+        atomic_write(self.manifest_path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1)))
         return []
 
     def save(self, point: int, results: dict[str, Any]) -> Path:
@@ -164,7 +165,7 @@ class PointStore:
 
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path(point)
-        _atomic_write(target, write)
+        atomic_write(target, write)
         return target
 
     def load(self, point: int) -> dict[str, Any]:
@@ -173,6 +174,17 @@ class PointStore:
             arrays = {k: data[k] for k in data.files}
         layout = json.loads(arrays.pop("__layout__").tobytes().decode())
         return _decode(layout, arrays)
+
+    def save_json(self, name: str, data) -> None:
+        """Write run-wide information (e.g. a target run's chosen checkpoints) atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(data)
+        atomic_write(self.folder / name, lambda tmp: Path(tmp).write_text(text))
+
+    def load_json(self, name: str):
+        """What :meth:`save_json` wrote, or ``None``."""
+        path = self.folder / name
+        return json.loads(path.read_text()) if path.is_file() else None
 
     def discard(self) -> None:
         """Remove the checkpoints (after the results are safely written, or on --overwrite)."""

@@ -30,12 +30,25 @@ class PointFailure(RuntimeError):
 
 
 def _guard(label: str, function: Callable, *args):
+    # One BLAS thread in every task: dask workers run single-threaded BLAS, and the rounding
+    # of a matrix product depends on the thread count, so this keeps numbers bit-identical
+    # whatever the scheduler.
+    from threadpoolctl import threadpool_limits
+
     try:
-        return function(*args)
+        with threadpool_limits(limits=1):
+            return function(*args)
     except PointFailure:
         raise
     except Exception as err:  # re-raised with the sweep point named, original chained
         raise PointFailure(f"{label}: {type(err).__name__}: {err}") from err
+
+
+def guarded_call(label: str, function: Callable, *args, key: str | None = None):
+    """A delayed ``function(*args)`` whose failure is re-raised as a :class:`PointFailure` naming ``label``."""
+    if key is None:
+        return dask.delayed(_guard, pure=True)(label, function, *args)
+    return dask.delayed(_guard, pure=True)(label, function, *args, dask_key_name=key)
 
 
 def sample_task(model, seed: int, task: Task) -> Statistics:
@@ -108,9 +121,7 @@ def _segment_nodes(unit: Unit, model, seed: int, checkpoints: list[int], repetit
     for i, task in enumerate(tasks):
         if segments is not None and task.segment not in segments:
             continue
-        node = dask.delayed(_guard, pure=True)(
-            unit.label, sample_task, model, seed, task, dask_key_name=f"sample-{token}-{unit.point}-{unit.detector}-{i}"
-        )
+        node = guarded_call(unit.label, sample_task, model, seed, task, key=f"sample-{token}-{unit.point}-{unit.detector}-{i}")
         samplers.append(node)
         by_segment.setdefault(task.segment, {}).setdefault(task.repetitions, []).append(node)
     return {s: dask.delayed(join_repetitions, pure=True)([tree_sum(g) for g in by_segment[s].values()])
@@ -118,7 +129,7 @@ def _segment_nodes(unit: Unit, model, seed: int, checkpoints: list[int], repetit
 
 
 def _model_node(unit: Unit, token: str):
-    return dask.delayed(_guard, pure=True)(unit.label, unit.make_model, dask_key_name=f"model-{token}-{unit.point}-{unit.detector}")
+    return guarded_call(unit.label, unit.make_model, key=f"model-{token}-{unit.point}-{unit.detector}")
 
 
 def build_graph(units: list[Unit], extra: list[Extra], seed: int, checkpoints: list[int], repetitions: int, pipeline):
@@ -140,10 +151,10 @@ def build_graph(units: list[Unit], extra: list[Extra], seed: int, checkpoints: l
         model = _model_node(unit, token)
         segments = _segment_nodes(unit, model, seed, checkpoints, repetitions, pipeline, token, samplers)
         stats = dask.delayed(cumulative, pure=True)(list(segments.values()))
-        outputs[("unit", unit.point, unit.detector)] = dask.delayed(_guard, pure=True)(
-            unit.label, unit.analyze, stats, dask_key_name=f"analysis-{token}-{unit.point}-{unit.detector}")
+        outputs[("unit", unit.point, unit.detector)] = guarded_call(
+            unit.label, unit.analyze, stats, key=f"analysis-{token}-{unit.point}-{unit.detector}")
     for item in extra:
-        outputs[("extra", item.point)] = dask.delayed(_guard, pure=True)(item.label, item.function, dask_key_name=f"extra-{token}-{item.point}")
+        outputs[("extra", item.point)] = guarded_call(item.label, item.function, key=f"extra-{token}-{item.point}")
     return outputs, samplers
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import dask
 import numpy as np
 
-from pipelines.graph import Unit, _guard, accumulate, build_segment_graph, execute
+from pipelines.graph import Unit, accumulate, build_segment_graph, execute, guarded_call
 
 
 def checkpoints_for(initial: int, maximum: int) -> list[int]:
@@ -77,8 +76,7 @@ def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[
             key = (point, detector)
             totals[key] = accumulate(totals.get(key), stats)
             history[key].append(totals[key])
-        checks = {("check",) + key: dask.delayed(_guard, pure=True)(labels[key], precision[key],
-                                                                       {k: v[None] for k, v in totals[key].items()})
+        checks = {("check",) + key: guarded_call(labels[key], precision[key], {k: v[None] for k, v in totals[key].items()})
                   for key in history if reached[key] is None}
         errors: dict = {}
         execute(checks, [], scheduler, client, False, errors.__setitem__)

@@ -11,7 +11,7 @@ import xarray as xr
 
 from pipelines.checkpoint import CheckpointMismatch, PointStore
 from pipelines.cluster import open_client, resolve_scheduler
-from pipelines.graph import Extra, Unit, build_graph, execute
+from pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
 from pipelines.target import run_to_target, spread_relative_error
 from sensing.config import ConfigError, check_size, expand_sweep, load_config
 from sensing.registry import ANALYSES, DETECTORS, SCENES
@@ -38,6 +38,10 @@ def _build(point_config, where: str):
 def build_model(scene, detector):
     """The detector's exact outcome model on the scene's true one-copy state (from SF)."""
     return detector.outcome_model(scene.state())
+
+
+#: Where a target run keeps the copies it chose (in the checkpoint folder).
+TARGET_FILE = "target.json"
 
 
 def plan(config: str | Path | dict, overrides: dict[str, Any] | None = None):
@@ -138,13 +142,15 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     todo_extra = [e for e in extra if e.point not in results]
     reached: dict = {}
     statistics = None
-    with open_client(chosen, cfg.pipeline.workers, client) as dask_client:
+    idle = not todo_units and not todo_extra  # every point was checkpointed: no cluster needed
+    with open_client("synchronous" if idle else chosen, cfg.pipeline.workers, client) as dask_client:
         if cfg.target is None:
             copies = list(cfg.copies)
         else:
             copies, reached, statistics = _target_phase(cfg, store, units, precision, chosen, dask_client, progress)
         if statistics is not None:  # a target run's sampling is done: analyse what it reduced
-            outputs = {("unit", u.point, u.detector): _analysis_node(u, statistics[(u.point, u.detector)]) for u in todo_units}
+            outputs = {("unit", u.point, u.detector): guarded_call(u.label, u.analyze, statistics[(u.point, u.detector)])
+                       for u in todo_units}
             outputs.update(build_graph([], todo_extra, cfg.seed, copies, cfg.repetitions, cfg.pipeline)[0])
             execute(outputs, [], chosen, dask_client, progress, finished, description="analysis")
         elif todo_units or todo_extra:
@@ -168,31 +174,21 @@ def _relative_error(analysis, scene, detector, parameter: str, statistics) -> fl
     return spread_relative_error(np.asarray(result["estimates"])[0, :, index])
 
 
-def _analysis_node(unit: Unit, statistics):
-    import dask
-
-    from pipelines.graph import _guard
-
-    return dask.delayed(_guard, pure=True)(unit.label, unit.analyze, statistics)
-
-
 def _target_phase(cfg, store, units, precision, scheduler, client, progress):
-    """Copies of a target run: chosen now (sampling rounds) or read back when resuming."""
-    import json
+    """Copies of a target run: chosen now (sampling rounds) or read back when resuming.
 
+    Returns ``(copies, reached, statistics)``; ``statistics`` is ``None`` when read back
+    (the remaining points are then sampled as a fixed run with those copies).
+    """
     target = cfg.target
-    saved = store.folder / "target.json" if store else None
-    if saved is not None and saved.is_file():
-        info = json.loads(saved.read_text())
-        return info["copies"], {tuple(k): v for k, v in info["reached"]}, None
+    saved = store.load_json(TARGET_FILE) if store else None
+    if saved is not None:
+        return saved["copies"], {tuple(k): v for k, v in saved["reached"]}, None
     copies, statistics, reached = run_to_target(
         units, precision, cfg.seed, target.initial_copies, target.max_copies, target.relative_error,
         cfg.repetitions, cfg.pipeline, scheduler, client, progress)
-    if saved is not None:
-        from pipelines.checkpoint import _atomic_write
-
-        text = json.dumps({"copies": copies, "reached": [[list(k), v] for k, v in reached.items()]})
-        _atomic_write(saved, lambda tmp: Path(tmp).write_text(text))
+    if store:
+        store.save_json(TARGET_FILE, {"copies": copies, "reached": [[list(k), v] for k, v in reached.items()]})
     return copies, reached, statistics
 
 

@@ -119,12 +119,13 @@ def test_checkpoint_round_trip_is_exact(tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")], "no temporary files left behind"
 
 
-def test_target_run_is_reproducible_and_equals_the_fixed_run_it_chose():
+def test_target_run_is_reproducible_and_equals_the_fixed_run_it_chose(tmp_path):
     target = {"copies": None, "sweep": {"source.separation": [1.0, 2.0]}, "repetitions": 6,
               "target": {"parameter": "separation", "relative_error": 0.2, "initial_copies": 1000, "max_copies": 256_000},
               "pipeline.batch_size": 3000}
-    first = sensing.run(CONFIG, target, scheduler="synchronous")
-    again = sensing.run(CONFIG, target, scheduler="threads")
+    first = sensing.run(CONFIG, target, scheduler="synchronous", checkpoints=tmp_path)
+    PointStore(tmp_path).path(1).unlink()  # as if interrupted after the rounds: resume reuses the chosen copies
+    again = sensing.run(CONFIG, target, scheduler="threads", checkpoints=tmp_path, resume=True)
     assert first.drop_attrs().identical(again.drop_attrs())
     copies = [int(c) for c in first["copies"].values]
     assert copies == checkpoints_for(1000, 256_000)[:len(copies)]
