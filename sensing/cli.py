@@ -99,10 +99,10 @@ def _run(args, overrides) -> int:
 
         if args.debug or isinstance(err, (ConfigError, FileExistsError)):
             raise
-        if store.exists() and not any(store.folder.glob("point-*.npz")):
+        if store.exists() and not [f for f in store.folder.iterdir() if f.name != store.manifest_path.name]:
             store.discard()  # nothing finished: leave the folder as it was
         kept = f"; finished sweep points are kept in {store.folder} (continue with --resume)" if store.exists() else ""
-        print(f"error: the run failed, results.nc was not written: {_one_line(err)}{kept}", file=sys.stderr)
+        print(f"error: the run failed, no results were written: {_one_line(err)}{kept}", file=sys.stderr)
         return EXIT_FAILED
     path = results.write(ds, out, overwrite=args.overwrite)
     written = [path]
