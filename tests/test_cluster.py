@@ -86,9 +86,16 @@ def reference():
 
 
 def test_external_cluster_matches_every_scheduler(cluster, reference):
-    address, _, _ = cluster
+    address, client, _ = cluster
     remote = sensing.run(CONFIG, SMALL, scheduler=address)
     assert numbers(remote).identical(numbers(reference))
+    # with a client that stays open, every future of the run is released as it finishes
+    assert numbers(sensing.run(CONFIG, SMALL, client=client)).identical(numbers(reference))
+    held = lambda: client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))  # noqa: E731
+    deadline = time.monotonic() + 10  # releases reach the scheduler asynchronously
+    while held() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert held() == 0
     threads = sensing.run(CONFIG, SMALL, scheduler="threads")
     assert numbers(threads).identical(numbers(reference))
     for workers in (1, 2):
