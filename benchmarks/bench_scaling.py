@@ -1,6 +1,6 @@
 """Scaling figures of the pipeline (a benchmark, not a test): one command prints them all.
 
-    /work/venv/bin/python benchmarks/bench_scaling.py [--quick]
+    python -m benchmarks.bench_scaling [--quick]
 
 1. Peak resident memory of a per-copy-sampled run (threshold camera) for 1e7 and 1e9 copies,
    each in its own subprocess (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), and their ratio.

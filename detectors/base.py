@@ -20,8 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Statistics = dict[str, np.ndarray]
 
-#: Copies sampled at once by per-copy samplers (bounds their memory).
-SAMPLE_CHUNK = 1 << 18
+#: Outcome values (copies x outputs) a per-copy sampler holds at once: bounds its memory
+#: (about 32 MiB of int64 per array) whatever the batch size.
+SAMPLE_ELEMENTS = 1 << 22
+
+
+def chunk_size(outputs: int) -> int:
+    """Copies a per-copy sampler draws at once for ``outputs`` values per copy."""
+    return max(1, SAMPLE_ELEMENTS // max(1, outputs))
 
 
 def add_statistics(a: Statistics, b: Statistics) -> Statistics:
@@ -72,12 +78,13 @@ class OutcomeModel(ABC):
     def sample_statistics(self, rng: np.random.Generator, copies: int) -> Statistics:
         """Sufficient statistics of ``copies`` fresh copies.
 
-        The default samples per copy in chunks of :data:`SAMPLE_CHUNK` and reduces each;
+        The default samples per copy in chunks of :func:`chunk_size` copies and reduces each;
         models override it with exact samplers whose cost does not grow with ``copies``.
         """
         total: Statistics | None = None
-        for start in range(0, copies, SAMPLE_CHUNK):
-            part = self.reduce(self.sample(rng, min(SAMPLE_CHUNK, copies - start)))
+        chunk = chunk_size(len(self.labels))
+        for start in range(0, copies, chunk):
+            part = self.reduce(self.sample(rng, min(chunk, copies - start)))
             total = part if total is None else add_statistics(total, part)
         return total if total is not None else self.reduce(self.sample(rng, 0))
 

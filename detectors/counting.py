@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from detectors.base import SAMPLE_CHUNK, Detector, DetectorSettings, OutcomeModel, Statistics
+from detectors.base import Detector, DetectorSettings, OutcomeModel, Statistics, chunk_size
 from sensing.registry import register_detector
 from sensing.states import GaussianState, ThermalLight
 
@@ -199,8 +199,9 @@ class ClassicalCountingModel(OutcomeModel):
             return {"copies": np.int64(copies), "totals": rng.poisson(means).astype(np.int64)}
         clicks = np.zeros(n, dtype=np.int64)
         lit = self._lit_copies(rng, copies)
-        for start in range(0, lit, SAMPLE_CHUNK):  # cost grows with the lit copies only
-            clicks += (self._lit_counts(rng, min(SAMPLE_CHUNK, lit - start)) > 0).sum(axis=0)
+        chunk = chunk_size(n)
+        for start in range(0, lit, chunk):  # cost grows with the lit copies only; memory is bounded
+            clicks += (self._lit_counts(rng, min(chunk, lit - start)) > 0).sum(axis=0)
         dark = np.where(self.dark_counts > 0, rng.binomial(copies - clicks, -np.expm1(-self.dark_counts)), 0)
         return {"copies": np.int64(copies), "totals": clicks + dark}
 
