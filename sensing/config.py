@@ -248,10 +248,10 @@ def _problems(err: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
         # drop the discriminator tag pydantic inserts (detectors.0.camera.pixels -> detectors.0.pixels)
         loc = [x for i, x in enumerate(loc) if not (x in kinds and i > 0 and (loc[i - 1].isdigit() or loc[i - 1] in ("source", "analysis")))]
         msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "value_error" and not loc and "\n" in msg:
+        if e["type"] == "value_error" and not loc:  # model-level checks: "path: message" per line
             for line in msg.splitlines():
-                path, _, text = line.partition(": ")
-                problems.append((prefix + path, text))
+                path, sep, text = line.partition(": ")
+                problems.append((prefix + path, text) if sep else (prefix + "config", line))
             continue
         if e["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; unknown keys are errors)"
