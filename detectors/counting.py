@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from detectors.base import Detector, DetectorSettings, OutcomeModel, Statistics, chunk_size
 from sensing.registry import register_detector
@@ -261,7 +261,21 @@ class CameraSettings(CountingSettings):
 
     kind: Literal["camera"] = "camera"
     pixel_pitch: float = Field(gt=0.0, description="pixel width, in the scene's length units")
-    pixels: int = Field(ge=1, le=20000, description="number of pixels, centred on the optical axis")
+    pixels: int | None = Field(None, ge=1, le=20000, description="number of pixels, centred on the optical axis")
+    field_of_view: float | None = Field(
+        None, gt=0.0, description="width covered by the pixels (alternative to `pixels`): pixels = ceil(field_of_view / pixel_pitch)"
+    )
+
+    @model_validator(mode="after")
+    def _pixels_or_field_of_view(self):
+        if (self.pixels is None) == (self.field_of_view is None):
+            raise ValueError("give exactly one of pixels and field_of_view")
+        if self.pixels is None:
+            count = int(np.ceil(self.field_of_view / self.pixel_pitch - 1e-9))
+            if count > 20000:
+                raise ValueError(f"field_of_view / pixel_pitch = {count} pixels; at most 20000 are allowed")
+            self.pixels = count
+        return self
 
 
 @register_detector("camera")

@@ -28,6 +28,7 @@ def test_shipped_config_is_valid(capsys):
     ("analysis.estimate=[wavelength]", "analysis.estimate.0"),
     ("detectors.0.kind=telescope", "detectors.0"),
     ("sweep={source.separation: [0.1, -2]}", "source.separation"),
+    ("detectors.camera.field_of_view=10", "detectors.0"),  # pixels and field_of_view both given
 ])
 def test_bad_values_exit_2_naming_the_field(capsys, override, field):
     assert main(["validate", str(SHIPPED), "--set", override]) == 2
@@ -72,3 +73,11 @@ def test_run_writes_results_plots_summary_and_refuses_to_overwrite(tmp_path, cap
     assert main(args + ["--overwrite", "--quiet"]) == 0
     with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
         assert (ds["estimate"].values == first).all()  # same config and seed: same numbers
+
+
+def test_camera_field_of_view_gives_the_pixel_count(capsys):
+    from tests.helpers import make_detector
+
+    assert make_detector(kind="camera", pixel_pitch=0.1, field_of_view=12.0).settings.pixels == 120
+    assert make_detector(kind="camera", pixel_pitch=0.3, field_of_view=1.0).settings.pixels == 4
+    assert main(["validate", str(SHIPPED), "--set", "detectors.camera.pixels=null", "--set", "detectors.camera.field_of_view=8"]) == 0
