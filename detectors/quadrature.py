@@ -218,6 +218,25 @@ class HeterodyneSettings(DetectorSettings):
     squeezing_angle: float = Field(0.0, description="squeezed probe: SF Sgate phase (0 squeezes x)")
 
 
+
+def probe_program(settings, squeezing_angle: float, displacement: complex = 0.0):
+    """One-mode SF program shared by the per-copy strategies: the probe (vacuum, coherent, or
+    squeezed at ``squeezing_angle``), one draw of the channel's displacement, detector loss."""
+    from sensing.sf_compat import import_strawberryfields
+
+    sf = import_strawberryfields()
+    ops = sf.ops
+    prog = sf.Program(1)
+    with prog.context as q:
+        if settings.probe == "coherent":
+            ops.Coherent(settings.probe_amplitude) | q[0]
+        elif settings.probe == "squeezed":
+            ops.Squeezed(squeezing_parameter(settings.squeezing_db), squeezing_angle) | q[0]
+        if displacement != 0:
+            ops.Dgate(abs(displacement), float(np.angle(displacement))) | q[0]
+        ops.LossChannel(settings.efficiency) | q[0]
+    return prog
+
 @register_detector("heterodyne")
 class Heterodyne(ChannelDetector):
     r"""Per copy, no entanglement: a probe through the channel, then heterodyne (SF ``MeasureHD``).
@@ -241,21 +260,7 @@ class Heterodyne(ChannelDetector):
 
     def program(self, displacement: complex = 0.0):
         """One mode: probe, the channel's displacement, detector loss (then ``MeasureHD``)."""
-        from sensing.sf_compat import import_strawberryfields
-
-        sf = import_strawberryfields()
-        ops = sf.ops
-        s = self.settings
-        prog = sf.Program(1)
-        with prog.context as q:
-            if s.probe == "coherent":
-                ops.Coherent(s.probe_amplitude) | q[0]
-            elif s.probe == "squeezed":
-                ops.Squeezed(squeezing_parameter(s.squeezing_db), s.squeezing_angle) | q[0]
-            if displacement != 0:
-                ops.Dgate(abs(displacement), float(np.angle(displacement))) | q[0]
-            ops.LossChannel(s.efficiency) | q[0]
-        return prog
+        return probe_program(self.settings, self.settings.squeezing_angle, displacement)
 
     def measured_moments(self, displacement=0.0):
         from sensing.sf_compat import import_strawberryfields
@@ -398,21 +403,7 @@ class Homodyne(ChannelDetector):
 
     def program(self, quadrature: str, displacement: complex = 0.0):
         """One mode: probe squeezed along ``quadrature`` ('x' or 'p'), displacement, detector loss (then MeasureX/MeasureP)."""
-        from sensing.sf_compat import import_strawberryfields
-
-        sf = import_strawberryfields()
-        ops = sf.ops
-        s = self.settings
-        prog = sf.Program(1)
-        with prog.context as q:
-            if s.probe == "coherent":
-                ops.Coherent(s.probe_amplitude) | q[0]
-            elif s.probe == "squeezed":
-                ops.Squeezed(squeezing_parameter(s.squeezing_db), 0.0 if quadrature == "x" else np.pi) | q[0]
-            if displacement != 0:
-                ops.Dgate(abs(displacement), float(np.angle(displacement))) | q[0]
-            ops.LossChannel(s.efficiency) | q[0]
-        return prog
+        return probe_program(self.settings, 0.0 if quadrature == "x" else np.pi, displacement)
 
     def measured_moments(self, displacement=0.0):
         """x from the x-squeezed run and p from the p-squeezed run (never measured together: zero covariance)."""

@@ -4,7 +4,6 @@ a failed run never touches earlier results. Target-precision runs are reproducib
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
