@@ -41,7 +41,7 @@ def open_client(scheduler: str, workers: int | None = None, client=None):
     if scheduler == "local":
         n = workers or max(1, min(os.cpu_count() or 1, 8))
         with LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
         ) as cluster, Client(cluster) as local:
             yield local
         return
