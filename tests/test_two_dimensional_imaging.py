@@ -3,16 +3,18 @@ against the 1-D closed forms (PHYSICS.md section 2: per photon, each separation 
 1/(4 sigma^2)), against Strawberry Fields, and against an independent sampler."""
 
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.special import erf
 from scipy.stats import poisson
 
-import detectors.counting as counting
+from detectors import counting
 from detectors.counting import DenseOutputs
 from detectors.mode_sorting import crosstalk_unitary
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
+from sensing.cli import main
 from sensing.states import HermiteGaussModes, HermiteGaussModes2D
 from tests.helpers import make_detector, make_scene
 from tests.test_counting_detectors import single_thermal_mode_p_value
@@ -199,3 +201,7 @@ def test_two_dimensional_camera_refuses_too_many_pixels():
         make_detector(kind="camera", pixel_pitch=0.01, pixels=1000).operators(scene.modes)
     with pytest.raises(ValueError, match="threshold"):
         make_detector(kind="camera", pixel_pitch=0.1, pixels=50, pixel_type="threshold").operators(scene.modes)
+
+
+def test_shipped_two_dimensional_config_validates():
+    assert main(["validate", str(Path(__file__).resolve().parents[1] / "configs" / "superresolution_2d.yaml")]) == 0
