@@ -153,17 +153,19 @@ class SeparableOutputs:
     def count(self) -> int:
         return self.x_matrices.shape[0] * self.y_matrices.shape[0]
 
-    def _x_contracted(self, factor: np.ndarray) -> np.ndarray:
-        r""":math:`X_i[b, s, b', t] = \sum_{a,a'} \bar L_{ab s} (M^x_i)_{aa'} L_{a'b't}`,
-        shape ``(batch, Px, Ky, r, Ky, r)`` for a flat batch of factors ``(batch, K, r)``."""
-        px, kx, _ = self.x_matrices.shape
-        ky, r = self.y_matrices.shape[-1], factor.shape[-1]
-        grid = np.zeros((factor.shape[0], kx, ky, r), dtype=factor.dtype)
-        grid[:, self.orders[0], self.orders[1], :] = factor
-        grid = grid.reshape(factor.shape[0], kx, ky * r)
-        applied = self.x_matrices @ grid[:, None]  # (batch, Px, Kx, Ky r)
-        x = np.swapaxes(np.conj(grid), -1, -2)[:, None] @ applied  # (batch, Px, Ky r, Ky r)
-        return x.reshape(factor.shape[0], px, ky, r, ky, r)
+    def _x_contracted(self, factor: np.ndarray, same_source: bool = False) -> np.ndarray:
+        r""":math:`X_i[s, t, b, b'] = \sum_{a,a'} \bar L_{ab s} (M^x_i)_{aa'} L_{a'b't}` for a flat
+        batch of factors ``(batch, K, r)``: shape ``(batch, Px, r, r, Ky, Ky)``, or with
+        ``same_source`` only :math:`\sum_s X_i[s, s]`, shape ``(batch, Px, 1, Ky, Ky)`` (for means)."""
+        batch, (px, kx, _), ky, r = factor.shape[0], self.x_matrices.shape, self.y_matrices.shape[-1], factor.shape[-1]
+        grid = np.zeros((batch, r, kx, ky), dtype=factor.dtype)
+        grid[:, :, self.orders[0], self.orders[1]] = np.swapaxes(factor, -1, -2)
+        applied = self.x_matrices @ grid[:, :, None]  # (batch, r, Px, Kx, Ky): M^x_i L_t
+        left = np.conj(np.swapaxes(grid, -1, -2))[:, :, None]  # (batch, r, 1, Ky, Kx): L_s^dagger
+        if same_source:
+            return (left @ applied).sum(axis=1)[:, :, None]
+        x = left[:, :, None] @ applied[:, None]  # (batch, r_s, r_t, Px, Ky, Ky)
+        return x.transpose(0, 3, 1, 2, 4, 5)
 
     def _batched(self, factor: np.ndarray, per_chunk) -> np.ndarray:
         """Apply ``per_chunk`` to chunks of the flattened batch of factors and restore the batch shape."""
@@ -171,7 +173,7 @@ class SeparableOutputs:
         flat = factor.reshape(-1, k, r)
         px, kx, _ = self.x_matrices.shape
         py, ky, _ = self.y_matrices.shape
-        per_point = px * max(kx * ky * r, (ky * r) ** 2, py * r * r)  # the largest intermediate of one point
+        per_point = r * px * max(kx * ky, r * ky * ky, py * r)  # the largest intermediate of one point
         chunk = max(1, CONTRACTION_ELEMENTS // per_point)
         parts = [per_chunk(flat[i:i + chunk]) for i in range(0, flat.shape[0], chunk)]
         out = np.concatenate(parts, axis=0) if parts else per_chunk(flat)
@@ -186,19 +188,13 @@ class SeparableOutputs:
         return np.swapaxes(flat.reshape(batch, px, m, py), -1, -2).reshape(batch, px * py, m)
 
     def traces(self, factor: np.ndarray) -> np.ndarray:
-        def chunk(f):
-            x = self._x_contracted(f)
-            diagonal = np.einsum("nibscs->nibc", x)[:, :, None]  # sum over the sources: (batch, Px, 1, Ky, Ky)
-            return self._y_contracted(diagonal)[..., 0].real
-
-        return self._batched(factor, chunk)
+        return self._batched(factor, lambda f: self._y_contracted(self._x_contracted(f, same_source=True))[..., 0].real)
 
     def responses(self, factor: np.ndarray) -> np.ndarray:
         def chunk(f):
             x = self._x_contracted(f)
-            n, px, ky, r = x.shape[:4]
-            by_sources = x.transpose(0, 1, 3, 5, 2, 4).reshape(n, px, r * r, ky, ky)
-            return self._y_contracted(by_sources).reshape(n, -1, r, r)
+            n, px, r = x.shape[:3]
+            return self._y_contracted(x.reshape(n, px, r * r, *x.shape[-2:])).reshape(n, -1, r, r)
 
         return self._batched(factor, chunk)
 
