@@ -135,6 +135,12 @@ class Detector(ABC):
         """
         raise NotImplementedError(f"{cls.__name__} has no example() for the contract tests")
 
+    @classmethod
+    def examples(cls) -> list[tuple[dict, dict]]:
+        """All cases the contract tests run: :meth:`example`, plus variants a detector adds
+        (e.g. a 2-D image plane)."""
+        return [cls.example()]
+
     @abstractmethod
     def outcome_model(self, light) -> OutcomeModel:
         """The exact outcome model on ``light`` (a state, or a batch of states from a scene)."""

@@ -55,15 +55,167 @@ def complex_wishart(rng: np.random.Generator, dof: int, dim: int) -> np.ndarray:
     return a @ a.conj().T
 
 
+#: Per-point elements of the intermediate arrays a batched contraction may hold at once
+#: (bounds the memory of separable pixel grids whatever the batch of parameter points).
+CONTRACTION_ELEMENTS = 1 << 22
+
+#: Above this many number-resolving outputs the Fisher information is computed without the
+#: dense n x n covariance (Woodbury identity on its low-rank thermal part).
+DENSE_COVARIANCE_OUTPUTS = 2048
+
+
+class DenseOutputs:
+    r"""Output operators stored as dense matrices :math:`M_k`, shape ``(n, K, K)``.
+
+    For small bases (the 1-D image plane): pixels of a 1-D camera.
+    """
+
+    def __init__(self, matrices: np.ndarray):
+        self.matrices = np.asarray(matrices)
+
+    @property
+    def count(self) -> int:
+        return self.matrices.shape[0]
+
+    def traces(self, factor: np.ndarray) -> np.ndarray:
+        r""":math:`\mathrm{tr}(L^\dagger M_k L) = \sum_{ij} (M_k)_{ij}\Gamma_{ij}`, shape ``(..., n)``."""
+        k = factor.shape[-2]
+        correlation = np.conj(factor) @ np.swapaxes(factor, -1, -2)  # Gamma = conj(L) L^T
+        flat_ops = self.matrices.reshape(self.count, k * k)
+        flat_corr = correlation.reshape(*correlation.shape[:-2], k * k)
+        if np.iscomplexobj(flat_ops) or np.iscomplexobj(flat_corr):
+            return (flat_corr @ flat_ops.T).real
+        return flat_corr @ flat_ops.T
+
+    def responses(self, factor: np.ndarray) -> np.ndarray:
+        r""":math:`L^\dagger M_k L`, shape ``(..., n, r, r)``."""
+        applied = self.matrices @ factor[..., None, :, :]  # (..., n, K, r)
+        return np.swapaxes(np.conj(factor), -1, -2)[..., None, :, :] @ applied
+
+    def dense(self) -> np.ndarray:
+        return self.matrices
+
+
+class SorterOutputs:
+    r"""Outputs of a mode sorter: rank-one projectors :math:`(M_q)_{ij} = \bar u_{qi}u_{qj}`
+    (output q counts :math:`b_q^\dagger b_q`, :math:`b_q = \sum_j u_{qj}a_j`) for the rows of
+    ``rows`` (m, K), plus optionally a bucket projecting on the basis modes in
+    ``bucket`` (a boolean mask over K). Never forms K x K matrices.
+    """
+
+    def __init__(self, rows: np.ndarray, bucket: np.ndarray | None):
+        self.rows = np.asarray(rows)
+        self.bucket = None if bucket is None else np.asarray(bucket, dtype=bool)
+
+    @property
+    def count(self) -> int:
+        return self.rows.shape[0] + (self.bucket is not None)
+
+    def traces(self, factor: np.ndarray) -> np.ndarray:
+        out = (np.abs(self.rows @ factor) ** 2).sum(axis=-1)
+        if self.bucket is not None:
+            rest = (np.abs(factor[..., self.bucket, :]) ** 2).sum(axis=(-1, -2))
+            out = np.concatenate([out, rest[..., None]], axis=-1)
+        return out
+
+    def responses(self, factor: np.ndarray) -> np.ndarray:
+        amplitude = self.rows @ factor  # (..., m, r): amplitude of each source in output q
+        out = np.conj(amplitude)[..., :, None] * amplitude[..., None, :]
+        if self.bucket is not None:
+            rest = factor[..., self.bucket, :]
+            bucket = np.swapaxes(np.conj(rest), -1, -2) @ rest
+            out = np.concatenate([out, bucket[..., None, :, :]], axis=-3)
+        return out
+
+    def dense(self) -> np.ndarray:
+        ops = np.einsum("qi,qj->qij", self.rows.conj(), self.rows)
+        if self.bucket is not None:
+            ops = np.concatenate([ops, np.diag(self.bucket.astype(float))[None]], axis=0)
+        return ops
+
+
+class SeparableOutputs:
+    r"""Pixels of a 2-D grid in a product basis: :math:`M_{ij} = M^x_i \otimes M^y_j`.
+
+    Pixel (i, j) is output ``i * len(y_matrices) + j``. The basis modes are the product
+    modes :math:`(q_x, q_y)` listed in ``orders`` (a subset of the Kx x Ky grid, e.g. a
+    total-order truncation). Contractions reshape L to (Kx, Ky, r) and apply :math:`M^x` and
+    :math:`M^y` in turn, so no per-pixel K x K matrix is ever formed; batches of parameter
+    points are processed in chunks of bounded size (:data:`CONTRACTION_ELEMENTS`).
+    """
+
+    def __init__(self, x_matrices: np.ndarray, y_matrices: np.ndarray, orders: tuple[np.ndarray, np.ndarray]):
+        self.x_matrices = np.asarray(x_matrices)  # (Px, Kx, Kx)
+        self.y_matrices = np.asarray(y_matrices)  # (Py, Ky, Ky)
+        self.orders = orders
+
+    @property
+    def count(self) -> int:
+        return self.x_matrices.shape[0] * self.y_matrices.shape[0]
+
+    def _x_contracted(self, factor: np.ndarray, same_source: bool = False) -> np.ndarray:
+        r""":math:`X_i[s, t, b, b'] = \sum_{a,a'} \bar L_{ab s} (M^x_i)_{aa'} L_{a'b't}` for a flat
+        batch of factors ``(batch, K, r)``: shape ``(batch, Px, r, r, Ky, Ky)``, or with
+        ``same_source`` only :math:`\sum_s X_i[s, s]`, shape ``(batch, Px, 1, Ky, Ky)`` (for means)."""
+        batch, (px, kx, _), ky, r = factor.shape[0], self.x_matrices.shape, self.y_matrices.shape[-1], factor.shape[-1]
+        grid = np.zeros((batch, r, kx, ky), dtype=factor.dtype)
+        grid[:, :, self.orders[0], self.orders[1]] = np.swapaxes(factor, -1, -2)
+        applied = self.x_matrices @ grid[:, :, None]  # (batch, r, Px, Kx, Ky): M^x_i L_t
+        left = np.conj(np.swapaxes(grid, -1, -2))[:, :, None]  # (batch, r, 1, Ky, Kx): L_s^dagger
+        if same_source:
+            return (left @ applied).sum(axis=1)[:, :, None]
+        x = left[:, :, None] @ applied[:, None]  # (batch, r_s, r_t, Px, Ky, Ky)
+        return x.transpose(0, 3, 1, 2, 4, 5)
+
+    def _batched(self, factor: np.ndarray, per_chunk) -> np.ndarray:
+        """Apply ``per_chunk`` to chunks of the flattened batch of factors and restore the batch shape."""
+        batch_shape, (k, r) = factor.shape[:-2], factor.shape[-2:]
+        flat = factor.reshape(-1, k, r)
+        px, kx, _ = self.x_matrices.shape
+        py, ky, _ = self.y_matrices.shape
+        per_point = r * px * max(kx * ky, r * ky * ky, py * r)  # the largest intermediate of one point
+        chunk = max(1, CONTRACTION_ELEMENTS // per_point)
+        parts = [per_chunk(flat[i:i + chunk]) for i in range(0, flat.shape[0], chunk)]
+        out = np.concatenate(parts, axis=0) if parts else per_chunk(flat)
+        return out.reshape(*batch_shape, *out.shape[1:])
+
+    def _y_contracted(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`\sum_{b,b'} (M^y_j)_{bb'} X_i[b, \ldots, b', \ldots]` as one matrix product;
+        ``x`` has shape ``(batch, Px, m, Ky, Ky)``, the result ``(batch, Px * Py, m)``."""
+        batch, px, m, ky, _ = x.shape
+        py = self.y_matrices.shape[0]
+        flat = x.reshape(batch * px * m, ky * ky) @ self.y_matrices.reshape(py, ky * ky).T  # (batch Px m, Py)
+        return np.swapaxes(flat.reshape(batch, px, m, py), -1, -2).reshape(batch, px * py, m)
+
+    def traces(self, factor: np.ndarray) -> np.ndarray:
+        return self._batched(factor, lambda f: self._y_contracted(self._x_contracted(f, same_source=True))[..., 0].real)
+
+    def responses(self, factor: np.ndarray) -> np.ndarray:
+        def chunk(f):
+            x = self._x_contracted(f)
+            n, px, r = x.shape[:3]
+            return self._y_contracted(x.reshape(n, px, r * r, *x.shape[-2:])).reshape(n, -1, r, r)
+
+        return self._batched(factor, chunk)
+
+    def dense(self) -> np.ndarray:
+        """The (n, K, K) matrices :math:`(M_{ij})_{kl} = (M^x_i)_{q_{xk}q_{xl}}(M^y_j)_{q_{yk}q_{yl}}`: only for small grids (tests)."""
+        qx, qy = self.orders
+        along_x = self.x_matrices[:, qx[:, None], qx[None, :]]
+        along_y = self.y_matrices[:, qy[:, None], qy[None, :]]
+        return (along_x[:, None] * along_y[None]).reshape(self.count, len(qx), len(qx))
+
+
 class ClassicalCountingModel(OutcomeModel):
-    """Exact outcome model of photon counting (``counts``) or clicks (``clicks``) on classical light.
+    r"""Exact outcome model of photon counting (``counts``) or clicks (``clicks``) on classical light.
 
     Parameters
     ----------
-    correlation : ndarray, shape ``(..., K, K)``
-        :math:`\\Gamma` of the light, possibly batched over parameter points.
-    operators : ndarray, shape ``(n, K, K)``
-        :math:`M_k` of each output in the same mode basis.
+    factor : ndarray, shape ``(..., K, r)``
+        :math:`L` with :math:`\Gamma^T = LL^\dagger` (see :class:`~sensing.states.ThermalLight`),
+        possibly batched over parameter points.
+    outputs : DenseOutputs, SorterOutputs or SeparableOutputs
+        The operators :math:`M_k` of the outputs in the same mode basis.
     efficiency : float
     dark_counts : ndarray, shape ``(n,)``
         Mean dark counts per output per copy.
@@ -72,42 +224,37 @@ class ClassicalCountingModel(OutcomeModel):
     labels : list of str
     """
 
-    def __init__(self, correlation, operators, efficiency, dark_counts, threshold, labels):
-        self.correlation = np.asarray(correlation)
-        self.operators = np.asarray(operators)
+    def __init__(self, factor, outputs, efficiency, dark_counts, threshold, labels):
+        self.factor = np.asarray(factor)
+        self.outputs = outputs
         self.efficiency = float(efficiency)
-        self.dark_counts = np.broadcast_to(np.asarray(dark_counts, dtype=float), (self.operators.shape[0],)).copy()
+        self.dark_counts = np.broadcast_to(np.asarray(dark_counts, dtype=float), (outputs.count,)).copy()
         self.threshold = bool(threshold)
         self.labels = list(labels)
         self.family = "clicks" if self.threshold else "counts"
 
     # -- moments ----------------------------------------------------------------------
+    def _batched_responses(self) -> np.ndarray:
+        r""":math:`R_k = \eta L^\dagger M_k L` (Hermitised), shape ``(..., n, r, r)``."""
+        r = self.outputs.responses(self.factor)
+        return self.efficiency * 0.5 * (r + np.conj(np.swapaxes(r, -1, -2)))
+
     def _responses(self) -> np.ndarray:
-        """:math:`R_k = \\eta L^\\dagger M_k L` (unbatched), shape ``(n, r, r)``."""
-        if self.correlation.ndim != 2:
+        r""":math:`R_k = \eta L^\dagger M_k L` (unbatched), shape ``(n, r, r)``."""
+        if self.factor.ndim != 2:
             raise ValueError("sampling and covariances need one parameter point, not a batch")
         if not hasattr(self, "_cached_responses"):
-            values, vectors = np.linalg.eigh(self.correlation.T)
-            keep = values > 1e-14 * max(values.max(), 1e-300)
-            factor = vectors[:, keep] * np.sqrt(values[keep])  # L, Gamma^T = L L^dagger
-            r = np.einsum("ia,kij,jb->kab", factor.conj(), self.operators, factor)
-            self._cached_responses = self.efficiency * 0.5 * (r + np.conj(np.swapaxes(r, -1, -2)))
+            self._cached_responses = self._batched_responses()
         return self._cached_responses
 
     def signal_mean(self) -> np.ndarray:
         """Mean detected signal photons per output per copy, shape ``(..., n)``."""
-        k = self.correlation.shape[-1]
-        flat_ops = self.operators.reshape(self.operators.shape[0], k * k)
-        flat_corr = self.correlation.reshape(*self.correlation.shape[:-2], k * k)
-        if np.iscomplexobj(flat_ops) or np.iscomplexobj(flat_corr):
-            return self.efficiency * (flat_corr @ flat_ops.T).real  # sum_ij M_kij Gamma_ij
-        return self.efficiency * (flat_corr @ flat_ops.T)
+        return self.efficiency * self.outputs.traces(self.factor)
 
-    def _no_click(self, extra: np.ndarray | None = None) -> np.ndarray:
-        """:math:`P(\\text{no click}_k) = e^{-d_k}/\\det(I + \\eta\\Gamma^T M_k)`, batched."""
-        gt = np.swapaxes(self.correlation, -1, -2)[..., None, :, :]
-        k = gt.shape[-1]
-        det = np.linalg.det(np.eye(k) + self.efficiency * gt @ self.operators).real
+    def _no_click(self) -> np.ndarray:
+        r""":math:`P(\text{no click}_k) = e^{-d_k}/\det(I + R_k)` (Sylvester: r x r determinants), batched."""
+        r = self._batched_responses()
+        det = np.linalg.det(np.eye(r.shape[-1]) + r).real
         return np.exp(-self.dark_counts) / det
 
     def mean(self) -> np.ndarray:
@@ -128,6 +275,29 @@ class ClassicalCountingModel(OutcomeModel):
         np.fill_diagonal(cov, none_k * (1 - none_k))
         return cov
 
+    def fisher_contribution(self, mean_derivatives: np.ndarray, covariance_derivatives: np.ndarray | None) -> np.ndarray:
+        r"""Fisher information per copy :math:`J = \partial\mu^T C^{-1}\partial\mu` (see the base class).
+
+        Number-resolving outputs with more than :data:`DENSE_COVARIANCE_OUTPUTS` outputs (2-D
+        cameras) never form the n x n covariance: :math:`C = D + BB^T` with
+        :math:`D = \mathrm{diag}(E n_k)` and :math:`B_k = (\mathrm{Re}\,\mathrm{vec}R_k,
+        \mathrm{Im}\,\mathrm{vec}R_k)` (since :math:`\mathrm{tr}R_kR_l = \mathrm{Re}\,
+        \mathrm{vec}R_k\cdot\overline{\mathrm{vec}R_l}`), and the Woodbury identity gives
+        :math:`J = G^TD^{-1}G - (B^TD^{-1}G)^T(I + B^TD^{-1}B)^{-1}(B^TD^{-1}G)`,
+        :math:`G = \partial\mu^T`. Outputs with zero mean carry no light and are dropped.
+        """
+        if self.threshold or len(self.labels) <= DENSE_COVARIANCE_OUTPUTS:
+            return super().fisher_contribution(mean_derivatives, covariance_derivatives)
+        mean = self.mean()
+        keep = mean > 0
+        r = self._responses()[keep]
+        low_rank = np.concatenate([r.real.reshape(len(r), -1), r.imag.reshape(len(r), -1)], axis=1)  # B
+        g = mean_derivatives[:, keep].T
+        weighted_g, weighted_b = g / mean[keep, None], low_rank / mean[keep, None]
+        inner = np.eye(low_rank.shape[1]) + low_rank.T @ weighted_b
+        projected = low_rank.T @ weighted_g
+        return g.T @ weighted_g - projected.T @ np.linalg.solve(inner, projected)
+
     # -- sampling -------------------------------------------------------------------------
     def _eigenmodes(self):
         """Thermal eigenmodes of the total detected light: eigenvalues and vectors of sum_k R_k."""
@@ -142,7 +312,7 @@ class ClassicalCountingModel(OutcomeModel):
         return int(rng.binomial(copies, -np.expm1(-np.log1p(lam).sum()))) if lam.size else 0
 
     def _lit_counts(self, rng: np.random.Generator, lit: int) -> np.ndarray:
-        """Exact signal counts per output of ``lit`` copies, each conditioned on >= 1 photon.
+        r"""Exact signal counts per output of ``lit`` copies, each conditioned on >= 1 photon.
 
         The detected light is a sum of independent thermal eigenmodes of
         :math:`\sum_k R_k` (eigenvalues :math:`\lambda_j`) whose photon numbers are
@@ -239,9 +409,15 @@ class CountingDetector(Detector):
 
     requires = frozenset({"image_plane", "classical"})
 
-    def operators(self, modes) -> tuple[np.ndarray, list[str]]:
-        """Output matrices :math:`M_k` in the basis ``modes`` and their labels."""
+    def operators(self, modes) -> tuple[DenseOutputs | SorterOutputs | SeparableOutputs, list[str]]:
+        """Output operators :math:`M_k` in the basis ``modes`` (1-D or 2-D) and their labels."""
         raise NotImplementedError
+
+    @classmethod
+    def examples(cls) -> list[tuple[dict, dict]]:
+        """The 1-D example and the same detector on a rotated 2-D image plane."""
+        scene, detector = cls.example()
+        return [(scene, detector), ({**scene, "dimensions": 2, "orientation": 0.6, "basis_modes": 10}, detector)]
 
     def outcome_model(self, light) -> ClassicalCountingModel:
         if isinstance(light, GaussianState):
@@ -252,18 +428,26 @@ class CountingDetector(Detector):
         operators, labels = cache[light.modes]
         s = self.settings
         return ClassicalCountingModel(
-            light.correlation, operators, s.efficiency, s.dark_counts, s.pixel_type == "threshold", labels
+            light.factor, operators, s.efficiency, s.dark_counts, s.pixel_type == "threshold", labels
         )
 
 
+#: Most pixels a 2-D camera may have (pixels per axis squared).
+MAX_PIXELS_2D = 250_000
+
+
 class CameraSettings(CountingSettings):
-    """Config of ``kind: camera``: a 1-D photon-counting pixel array."""
+    """Config of ``kind: camera``: a photon-counting pixel array (a row of pixels on a 1-D
+    image plane, a square grid of ``pixels`` x ``pixels`` on a 2-D one)."""
 
     kind: Literal["camera"] = "camera"
     pixel_pitch: float = Field(gt=0.0, description="pixel width, in the scene's length units")
-    pixels: int | None = Field(None, ge=1, le=20000, description="number of pixels, centred on the optical axis")
+    pixels: int | None = Field(
+        None, ge=1, le=20000, description="number of pixels (per axis on a 2-D image plane), centred on the optical axis"
+    )
     field_of_view: float | None = Field(
-        None, gt=0.0, description="width covered by the pixels (alternative to `pixels`): pixels = ceil(field_of_view / pixel_pitch)"
+        None, gt=0.0,
+        description="width covered by the pixels (per axis in 2-D; alternative to `pixels`): pixels = ceil(field_of_view / pixel_pitch)",
     )
 
     @model_validator(mode="after")
@@ -283,7 +467,10 @@ class Camera(CountingDetector):
     r"""Direct imaging: pixel k counts the photons landing in :math:`[e_k, e_{k+1})`.
 
     :math:`(M_k)_{qr} = \int_{e_k}^{e_{k+1}}\phi_q\phi_r\,dx`. Photons outside the field of
-    view are lost.
+    view are lost. On a 2-D image plane the pixels form a square grid centred on the axis,
+    and pixel (i, j) is separable in the product basis:
+    :math:`M_{ij} = M^x_i\otimes M^y_j` with the 1-D interval matrices
+    (:class:`SeparableOutputs`, never formed as K x K matrices).
     """
 
     Settings = CameraSettings
@@ -295,5 +482,20 @@ class Camera(CountingDetector):
 
     def operators(self, modes):
         s = self.settings
-        edges = modes.center + s.pixel_pitch * (np.arange(s.pixels + 1) - s.pixels / 2)
-        return modes.region_operators(edges), [f"pixel{k}" for k in range(s.pixels)]
+        if modes.dimensions == 1:
+            edges = modes.center + s.pixel_pitch * (np.arange(s.pixels + 1) - s.pixels / 2)
+            return DenseOutputs(modes.region_operators(edges)), [f"pixel{k}" for k in range(s.pixels)]
+        if s.pixels**2 > MAX_PIXELS_2D:
+            raise ValueError(
+                f"detector {s.name!r}: {s.pixels} x {s.pixels} pixels on a 2-D image plane; at most "
+                f"{MAX_PIXELS_2D} pixels in all are allowed: use a coarser pixel_pitch or a smaller field of view"
+            )
+        if s.pixel_type == "threshold" and s.pixels**2 > DENSE_COVARIANCE_OUTPUTS:
+            raise ValueError(
+                f"detector {s.name!r}: {s.pixels} x {s.pixels} threshold pixels; the click covariance is dense, so a "
+                f"2-D threshold camera may have at most {DENSE_COVARIANCE_OUTPUTS} pixels (number_resolving has no such limit)"
+            )
+        edges = s.pixel_pitch * (np.arange(s.pixels + 1) - s.pixels / 2)
+        along_axis = modes.axis.region_operators(edges)
+        labels = [f"pixel{i}_{j}" for i in range(s.pixels) for j in range(s.pixels)]
+        return SeparableOutputs(along_axis, along_axis, modes.orders), labels

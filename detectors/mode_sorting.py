@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field
 from scipy.linalg import expm
 
-from detectors.counting import CountingDetector, CountingSettings
+from detectors.counting import CountingDetector, CountingSettings, SorterOutputs
 from sensing.registry import register_detector
 
 
@@ -21,22 +21,30 @@ class SpadeSettings(CountingSettings):
     """Config of ``kind: spade``."""
 
     kind: Literal["spade"] = "spade"
-    modes: int = Field(ge=1, le=60, description="Hermite-Gauss modes sorted to their own outputs (HG0 .. HG{modes-1})")
+    modes: int = Field(
+        ge=1, le=60,
+        description="Hermite-Gauss modes sorted to their own outputs (HG0 .. HG{modes-1}; in 2-D the first `modes` "
+        "HG(qx, qy) by total order qx + qy, then qx)",
+    )
     bucket: bool = Field(True, description="count the photons of all higher modes in one extra output")
     crosstalk: float = Field(
-        0.0, ge=0.0, lt=0.5, description="probability that a photon leaks to each neighbouring mode's output"
+        0.0, ge=0.0, lt=0.5,
+        description="probability that a photon leaks to each neighbouring mode's output (in 2-D: modes differing by one in qx or qy)",
     )
 
 
-def crosstalk_unitary(modes: int, crosstalk: float) -> np.ndarray:
+def crosstalk_unitary(modes: int, crosstalk: float, pairs: list[tuple[int, int]] | None = None) -> np.ndarray:
     r"""Unitary mixing each sorted mode with its neighbours.
 
-    :math:`U = \exp(-iH)`, H tridiagonal with couplings :math:`\arcsin\sqrt{c}`; to first
-    order a photon in mode q reaches output q +/- 1 with probability c.
+    :math:`U = \exp(-iH)`, H real symmetric with couplings :math:`\arcsin\sqrt{c}` between
+    the neighbouring ``pairs`` (default: q and q + 1, a tridiagonal H); to first order a
+    photon in a mode reaches each neighbour's output with probability c.
     """
     coupling = np.arcsin(np.sqrt(crosstalk))
-    h = np.diag(np.full(modes - 1, coupling), 1)
-    return expm(-1j * (h + h.T))
+    h = np.zeros((modes, modes))
+    for i, j in pairs if pairs is not None else [(q, q + 1) for q in range(modes - 1)]:
+        h[i, j] = h[j, i] = coupling
+    return expm(-1j * h)
 
 
 @register_detector("spade")
@@ -46,6 +54,11 @@ class Spade(CountingDetector):
     Output q < ``modes`` counts :math:`b_q^\dagger b_q` with :math:`b_q = \sum_j U_{qj} a_j`
     (U: crosstalk among the sorted modes), so :math:`(M_q)_{ij} = U_{qi}^* U_{qj}`. The
     bucket counts all modes q >= ``modes``.
+
+    On a 2-D image plane the sorted modes are the first ``modes`` HG(qx, qy) in order of
+    total order qx + qy, then qx (the basis order of
+    :class:`~sensing.states.HermiteGaussModes2D`); crosstalk couples each sorted mode to the
+    sorted modes that differ by one in qx or in qy (neighbouring total order).
     """
 
     Settings = SpadeSettings
@@ -64,11 +77,6 @@ class Spade(CountingDetector):
                 f"raise source.basis_modes to at least {s.modes}"
             )
         u = np.zeros((s.modes, k), dtype=complex)
-        u[:, : s.modes] = crosstalk_unitary(s.modes, s.crosstalk)
-        ops = np.einsum("qi,qj->qij", u.conj(), u)
-        labels = [f"HG{q}" for q in range(s.modes)]
-        if s.bucket:
-            bucket = np.diag((np.arange(k) >= s.modes).astype(float))
-            ops = np.concatenate([ops, bucket[None]], axis=0)
-            labels.append("bucket")
-        return ops, labels
+        u[:, : s.modes] = crosstalk_unitary(s.modes, s.crosstalk, modes.neighbour_pairs(s.modes))
+        labels = modes.labels(s.modes) + (["bucket"] if s.bucket else [])
+        return SorterOutputs(u, np.arange(k) >= s.modes if s.bucket else None), labels

@@ -7,7 +7,9 @@ p = -i(a - a^dagger), xxpp ordering, vacuum covariance = identity.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import factorial
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import roots_legendre
@@ -37,6 +39,17 @@ class HermiteGaussModes:
     count: int
     width: float
     center: float = 0.0
+
+    #: Dimensions of the image plane the basis spans.
+    dimensions: ClassVar[int] = 1
+
+    def neighbour_pairs(self, count: int) -> list[tuple[int, int]]:
+        """Pairs of the first ``count`` modes whose orders differ by one (q, q + 1)."""
+        return [(q, q + 1) for q in range(count - 1)]
+
+    def labels(self, count: int) -> list[str]:
+        """Names of the first ``count`` modes: ``HG0``, ``HG1``, ..."""
+        return [f"HG{q}" for q in range(count)]
 
     def functions(self, x: np.ndarray) -> np.ndarray:
         """Mode amplitudes at positions ``x``; shape ``(count, len(x))`` (stable recurrence)."""
@@ -85,6 +98,82 @@ class HermiteGaussModes:
 
 
 @dataclass(frozen=True)
+class HermiteGaussModes2D:
+    r"""A basis of 2-D Hermite-Gauss modes :math:`\phi_{q_x}(x)\,\phi_{q_y}(y)`, truncated by total order.
+
+    The basis holds every product mode with :math:`q_x + q_y <` ``per_axis``, ordered by total
+    order :math:`q_x + q_y`, then by :math:`q_x`: HG(0,0), HG(0,1), HG(1,0), HG(0,2), ...
+    (``count`` = per_axis (per_axis + 1) / 2 modes). Both factors are the 1-D modes of
+    :class:`HermiteGaussModes` with the same width, so :math:`|\phi_{00}|^2` is the circular
+    normal density of standard deviation sigma in x and y, centred on the optical axis.
+
+    Truncating by total order keeps the basis small and loses nothing the 1-D basis would
+    keep: a PSF displaced by (X, Y) has :math:`|\langle\phi_{q_xq_y}|\psi\rangle|^2` =
+    Poisson(q_x; X^2/4\sigma^2) Poisson(q_y; Y^2/4\sigma^2), so its weight in total order n is
+    Poisson(n; (X^2 + Y^2)/4\sigma^2), a function of the distance from the axis only.
+
+    Parameters
+    ----------
+    per_axis : int
+        Orders kept along each axis (total order < per_axis).
+    width : float
+        Intensity standard deviation sigma of mode (0, 0) in x and in y.
+    """
+
+    per_axis: int
+    width: float
+
+    dimensions: ClassVar[int] = 2
+
+    @property
+    def axis(self) -> HermiteGaussModes:
+        """The 1-D factor basis (the same along x and y)."""
+        return HermiteGaussModes(self.per_axis, self.width, 0.0)
+
+    @property
+    def count(self) -> int:
+        return self.per_axis * (self.per_axis + 1) // 2
+
+    @cached_property
+    def orders(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(qx, qy)`` of each basis mode, in basis order."""
+        pairs = [(qx, n - qx) for n in range(self.per_axis) for qx in range(n + 1)]
+        qx, qy = np.array(pairs).T
+        return qx, qy
+
+    def neighbour_pairs(self, count: int) -> list[tuple[int, int]]:
+        """Pairs of the first ``count`` modes that differ by one in qx or in qy."""
+        qx, qy = (o[:count] for o in self.orders)
+        return [(i, j) for i in range(count) for j in range(i + 1, count)
+                if abs(qx[i] - qx[j]) + abs(qy[i] - qy[j]) == 1]
+
+    def labels(self, count: int) -> list[str]:
+        """Names of the first ``count`` modes: ``HG0_0``, ``HG0_1``, ``HG1_0``, ..."""
+        qx, qy = self.orders
+        return [f"HG{a}_{b}" for a, b in zip(qx[:count], qy[:count])]
+
+    def point_source_amplitudes(self, positions: np.ndarray) -> np.ndarray:
+        r"""Overlaps :math:`\langle\phi_{q_x}\phi_{q_y}|\psi_{X,Y}\rangle` with the PSF centred at (X, Y).
+
+        The product of the 1-D overlaps (TNL 2016, Eq. (4.4)) along each axis.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(..., 2)``
+            (X, Y) of each point source.
+
+        Returns
+        -------
+        ndarray, shape ``positions.shape[:-1] + (count,)``
+        """
+        positions = np.asarray(positions, dtype=float)
+        qx, qy = self.orders
+        along_x = self.axis.point_source_amplitudes(positions[..., 0])
+        along_y = self.axis.point_source_amplitudes(positions[..., 1])
+        return along_x[..., qx] * along_y[..., qy]
+
+
+@dataclass(frozen=True)
 class GaussianState:
     """A Gaussian state of ``n`` modes: covariance (2n x 2n, xxpp, vacuum = I) and means.
 
@@ -92,7 +181,7 @@ class GaussianState:
     ----------
     cov, means : ndarray
         Strawberry Fields conventions (hbar = 2).
-    modes : HermiteGaussModes or None
+    modes : HermiteGaussModes or HermiteGaussModes2D or None
         The spatial modes the optical modes stand for, when the state lives in an
         image plane (detectors that act on positions use it).
     classical : bool
@@ -102,7 +191,7 @@ class GaussianState:
 
     cov: np.ndarray
     means: np.ndarray
-    modes: HermiteGaussModes | None = None
+    modes: HermiteGaussModes | HermiteGaussModes2D | None = None
     classical: bool = False
     hbar: float = field(default=HBAR)
 
@@ -140,22 +229,38 @@ class ThermalLight:
     r"""Zero-mean classical light in an image plane, in closed form, vectorised over parameters.
 
     The P function is a circular complex Gaussian with
-    :math:`E[\alpha_i^*\alpha_j] = \Gamma_{ij} = \langle a_i^\dagger a_j\rangle`.
+    :math:`E[\alpha_i^*\alpha_j] = \Gamma_{ij} = \langle a_i^\dagger a_j\rangle`. The light is
+    held through a factor :math:`L` with :math:`\Gamma^T = LL^\dagger` (K x r, r = rank, e.g.
+    the source amplitudes :math:`L_{qs} = \sqrt{N_s}\,c_{qs}` of r incoherent point sources),
+    so detectors never need the K x K matrix of a batch of parameter points.
     This is the fast path a scene computes without running Strawberry Fields; the tests
     check that it equals the state Strawberry Fields builds from the scene's program.
 
     Attributes
     ----------
-    correlation : ndarray, shape ``(..., K, K)``
-        :math:`\Gamma` for each parameter point of a batch.
-    modes : HermiteGaussModes
+    factor : ndarray, shape ``(..., K, r)``
+        :math:`L` for each parameter point of a batch.
+    modes : HermiteGaussModes or HermiteGaussModes2D
     """
 
-    correlation: np.ndarray
-    modes: HermiteGaussModes
+    factor: np.ndarray
+    modes: HermiteGaussModes | HermiteGaussModes2D
+
+    @property
+    def correlation(self) -> np.ndarray:
+        r""":math:`\Gamma = \bar L L^T`, shape ``(..., K, K)``."""
+        return np.conj(self.factor) @ np.swapaxes(self.factor, -1, -2)
 
     @classmethod
     def from_state(cls, state: GaussianState) -> "ThermalLight":
+        r"""The light of a zero-mean classical state; L from the eigenvectors of :math:`\Gamma^T`.
+
+        Eigenvalues below 1e-14 of the largest, or below 1e-14 photons (the rounding level of a
+        covariance whose vacuum is the identity), are rounding noise and are dropped: the rank
+        r of L is then the number of incoherent sources.
+        """
         if state.modes is None or not state.classical or np.any(np.abs(state.means) > 1e-12):
             raise ValueError("ThermalLight needs a zero-mean classical state in image-plane modes")
-        return cls(state.photon_correlation(), state.modes)
+        values, vectors = np.linalg.eigh(state.photon_correlation().T)
+        keep = values > 1e-14 * max(values.max(), 1.0)
+        return cls(vectors[:, keep] * np.sqrt(values[keep]), state.modes)

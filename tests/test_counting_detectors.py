@@ -93,6 +93,28 @@ def chi_square_p_value(observed: np.ndarray, probabilities: np.ndarray, copies: 
     return chi2.sf(stat, keep.sum() - 1)
 
 
+def single_thermal_mode_p_value(model, mean: float, pixel_probabilities: np.ndarray, rng, copies: int = 100_000) -> float:
+    """Chi-square p-value of a model's per-copy count patterns against one thermal mode: the
+    total detected photons are Bose-Einstein with mean ``mean`` and split multinomially over the
+    outputs with ``pixel_probabilities`` (patterns of up to 11 photons, the rest pooled)."""
+    q = np.asarray(pixel_probabilities)
+    keys, probs = [], []
+    for total in range(12):
+        be = mean**total / (1 + mean) ** (total + 1)
+        for n in itertools.product(range(total + 1), repeat=q.size):
+            if sum(n) == total:
+                multinomial = factorial(total) / np.prod([factorial(x) for x in n]) * np.prod(q ** np.array(n))
+                keys.append(n)
+                probs.append(be * multinomial)
+    probs.append(1 - sum(probs))
+    outcomes = model.sample(rng, copies)
+    index = {k: i for i, k in enumerate(keys)}
+    observed = np.zeros(len(probs))
+    for row, count in zip(*np.unique(outcomes, axis=0, return_counts=True)):
+        observed[index.get(tuple(row), len(keys))] += count
+    return chi_square_p_value(observed, np.array(probs), copies)
+
+
 def sorter_state_in_sf(scene, modes, crosstalk, efficiency):
     """The scene's SF program followed by the sorter's crosstalk interferometer and loss, in SF."""
     sf = import_strawberryfields()
@@ -167,24 +189,8 @@ def test_camera_sampler_single_thermal_mode_bose_einstein_times_multinomial():
     edges = pitch * (np.arange(4) - 1.5)
     cdf = 0.5 * (1 + erf(edges / np.sqrt(2)))
     p = np.diff(cdf)
-    mean = eta * eps * p.sum()  # detected photons per copy
-    q = p / p.sum()
-    keys, probs = [], []
-    for total in range(12):
-        be = mean**total / (1 + mean) ** (total + 1)
-        for n in itertools.product(range(total + 1), repeat=3):
-            if sum(n) == total:
-                multinomial = factorial(total) / np.prod([factorial(x) for x in n]) * np.prod(q ** np.array(n))
-                keys.append(n)
-                probs.append(be * multinomial)
-    probs.append(1 - sum(probs))
-    copies = 100_000
-    outcomes = camera.outcome_model(scene.state()).sample(np.random.default_rng(13), copies)
-    index = {k: i for i, k in enumerate(keys)}
-    observed = np.zeros(len(probs))
-    for row, count in zip(*np.unique(outcomes, axis=0, return_counts=True)):
-        observed[index.get(tuple(row), len(keys))] += count
-    assert chi_square_p_value(observed, np.array(probs), copies) > 1e-3
+    model = camera.outcome_model(scene.state())
+    assert single_thermal_mode_p_value(model, eta * eps * p.sum(), p / p.sum(), np.random.default_rng(13)) > 1e-3
 
 
 def test_wishart_totals_have_exact_thermal_moments():

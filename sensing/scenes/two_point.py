@@ -10,15 +10,17 @@ from dataclasses import replace
 from typing import Literal, Mapping
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import poisson
 
 from sensing.registry import register_scene
 from sensing.scenes.base import Parameter, Scene
-from sensing.states import GaussianState, HermiteGaussModes, ThermalLight
+from sensing.states import GaussianState, HermiteGaussModes, HermiteGaussModes2D, ThermalLight
 
 #: Largest Hermite-Gauss basis the scene builds (the state must be captured to 1e-13).
 MAX_BASIS_MODES = 80
+#: Largest number of orders per axis of a 2-D basis (total order < 40: 820 modes).
+MAX_BASIS_ORDERS_2D = 40
 
 
 class TwoPointSettings(BaseModel):
@@ -38,8 +40,23 @@ class TwoPointSettings(BaseModel):
     psf_sigma: float = Field(1.0, gt=0.0, description="intensity standard deviation of the Gaussian PSF, in `units`")
     units: str = Field("psf_sigma", min_length=1, description="the length unit of all positions")
     basis_modes: int | None = Field(
-        None, ge=2, le=MAX_BASIS_MODES, description="Hermite-Gauss modes of the image-plane basis (auto if omitted)"
+        None, ge=2, le=MAX_BASIS_MODES,
+        description="Hermite-Gauss modes of the image-plane basis (auto if omitted); in 2-D the orders per axis "
+        f"(modes with qx + qy < basis_modes, at most {MAX_BASIS_ORDERS_2D})",
     )
+    dimensions: Literal[1, 2] = Field(1, description="1: a line image plane; 2: a plane with a circular Gaussian PSF")
+    orientation: float = Field(
+        0.0, ge=-2 * np.pi, le=2 * np.pi,
+        description="2-D only: angle of the separation axis from the x axis, in radians (the centroid lies on this axis)",
+    )
+
+    @model_validator(mode="after")
+    def _two_dimensional_fields(self):
+        if self.dimensions == 1 and self.orientation != 0.0:
+            raise ValueError("orientation needs dimensions: 2 (a 1-D image plane has no direction to rotate)")
+        if self.dimensions == 2 and self.basis_modes is not None and self.basis_modes > MAX_BASIS_ORDERS_2D:
+            raise ValueError(f"basis_modes = {self.basis_modes} orders per axis in 2-D; at most {MAX_BASIS_ORDERS_2D}")
+        return self
 
 
 @register_scene("two_point")
@@ -61,6 +78,13 @@ class TwoPointScene(Scene):
     :math:`T = \sqrt\kappa\,[c_1, c_2]` onto the basis modes (``PassiveChannel``);
     :math:`\kappa = 1/\lambda_{max}(C^T C)` is the collection efficiency that makes T a
     contraction (the aperture collects a small part of each source's emission).
+
+    With ``dimensions: 2`` the image plane is a plane, the PSF is circular Gaussian (intensity
+    standard deviation sigma in x and y) and the sources sit at
+    :math:`(\mathrm{centroid} \mp d/2)(\cos\theta, \sin\theta)`, θ = ``orientation``: the
+    centroid is measured along the separation axis. The basis is the product Hermite-Gauss
+    basis truncated by total order (:class:`~sensing.states.HermiteGaussModes2D`), with
+    :math:`c_{(q_x q_y)s} = c_{q_x}(X_s)\,c_{q_y}(Y_s)`; the program is the same construction.
     """
 
     Settings = TwoPointSettings
@@ -77,18 +101,23 @@ class TwoPointScene(Scene):
             "centroid": Parameter("centroid", s.centroid, s.units, (s.centroid - 2 * sigma, s.centroid + 2 * sigma), 1e-4 * sigma),
             "relative_brightness": Parameter("relative_brightness", s.relative_brightness, "", (1e-3, 1 - 1e-3), 1e-5),
         }
-        # The basis must hold every source position the estimator may try.
+        # The basis must hold every source position the estimator may try (in 2-D the
+        # captured weight depends on the distance from the axis only, see HermiteGaussModes2D).
         reach = abs(s.centroid) + 2 * sigma + search_separation / 2
-        self.modes = HermiteGaussModes(s.basis_modes or self.basis_size(reach / (2 * sigma)), sigma, 0.0)
+        if s.dimensions == 1:
+            self.modes = HermiteGaussModes(s.basis_modes or self.basis_size(reach / (2 * sigma)), sigma, 0.0)
+        else:
+            size = s.basis_modes or self.basis_size(reach / (2 * sigma), limit=MAX_BASIS_ORDERS_2D)
+            self.modes = HermiteGaussModes2D(size, sigma)
 
     @staticmethod
-    def basis_size(shift: float, tail: float = 1e-13) -> int:
-        """Smallest Hermite-Gauss basis holding a PSF shifted by ``shift`` = X/(2 sigma) to ``tail``."""
+    def basis_size(shift: float, tail: float = 1e-13, limit: int = MAX_BASIS_MODES) -> int:
+        """Smallest Hermite-Gauss basis (orders per axis) holding a PSF shifted by ``shift`` = X/(2 sigma) to ``tail``."""
         q = int(poisson.isf(tail, shift**2)) + 2 if shift > 0 else 2
-        if q > MAX_BASIS_MODES:
+        if q > limit:
             raise ValueError(
                 f"source.separation/centroid reach {2 * shift:.3g} PSF widths off axis; the Hermite-Gauss "
-                f"basis would need {q} > {MAX_BASIS_MODES} modes: keep the sources within ~8 psf_sigma"
+                f"basis would need {q} > {limit} orders: keep the sources within ~{'8' if limit == MAX_BASIS_MODES else '6'} psf_sigma"
             )
         return max(q, 8)
 
@@ -106,17 +135,23 @@ class TwoPointScene(Scene):
         c = np.asarray(values["centroid"], dtype=float)
         b = np.asarray(values["relative_brightness"], dtype=float)
         eps = self.settings.photons_per_copy
-        positions = np.stack(np.broadcast_arrays(c - d / 2, c + d / 2), axis=-1)  # (..., 2)
+        positions = np.stack(np.broadcast_arrays(c - d / 2, c + d / 2), axis=-1)  # (..., 2) along the axis
         photons = np.stack(np.broadcast_arrays(eps * (1 - b), eps * b), axis=-1)  # (..., 2)
+        if self.settings.dimensions == 2:
+            theta = self.settings.orientation
+            positions = positions[..., None] * np.array([np.cos(theta), np.sin(theta)])  # (..., 2 sources, xy)
         amplitudes = self.modes.point_source_amplitudes(positions)  # (..., 2, K)
         return amplitudes, photons
 
     def light(self, values: Mapping[str, np.ndarray] | None = None) -> ThermalLight:
-        """Closed-form image-plane light, vectorised: each value may be an array (broadcast)."""
+        r"""Closed-form image-plane light, vectorised: each value may be an array (broadcast).
+
+        The factor is the source amplitudes, :math:`L_{qs} = \sqrt{N_s}\,c_{qs}`
+        (:math:`\Gamma = \Gamma^T = LL^T`, real).
+        """
         full = {**self.values(), **(values or {})}
         amplitudes, photons = self._sources(full)
-        correlation = np.einsum("...sq,...sr->...qr", amplitudes * photons[..., None], amplitudes)
-        return ThermalLight(correlation, self.modes)
+        return ThermalLight(np.swapaxes(amplitudes * np.sqrt(photons)[..., None], -1, -2), self.modes)
 
     # -- Strawberry Fields --------------------------------------------------------------
     def program(self, values: Mapping[str, float] | None = None):

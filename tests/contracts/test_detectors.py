@@ -1,6 +1,7 @@
 """One contract suite for every registered detector (scikit-learn's check_estimator idea).
 
-Each detector supplies ``example()``: a small exact scene and detector configuration. The
+Each detector supplies ``example()`` (and ``examples()``, e.g. the same detector on a 2-D image
+plane): a small exact scene and detector configuration. The
 checks: the sampler agrees with the exact outcome model (means within 4.5 standard errors,
 from the model's own covariance); statistics add up across batches; the same seed gives the
 same numbers; the exact sufficient-statistic sampler agrees with per-copy sampling; bad
@@ -16,19 +17,20 @@ from sensing.registry import DETECTORS, SCENES
 from tests.helpers import make_detector, make_scene
 
 KINDS = sorted(DETECTORS)
+CASES = [pytest.param(kind, i, id=f"{kind}-{i}") for kind in KINDS for i in range(len(DETECTORS[kind].examples()))]
 COPIES = 20_000
 
 
-def build(kind):
-    scene_settings, detector_settings = DETECTORS[kind].example()
+def build(kind, case=0):
+    scene_settings, detector_settings = DETECTORS[kind].examples()[case]
     scene = make_scene(**scene_settings)
     detector = make_detector(**detector_settings)
     return scene, detector, detector.outcome_model(scene.state())
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_sampler_agrees_with_outcome_model(kind):
-    _, _, model = build(kind)
+@pytest.mark.parametrize("kind,case", CASES)
+def test_sampler_agrees_with_outcome_model(kind, case):
+    _, _, model = build(kind, case)
     outcomes = np.asarray(model.sample(np.random.default_rng(1), COPIES), dtype=float)
     mean = np.asarray(model.mean(), dtype=float)
     standard_error = np.sqrt(np.clip(np.diag(np.asarray(model.covariance(), dtype=float)), 0, None) / COPIES)
@@ -43,9 +45,9 @@ def test_sampler_agrees_with_outcome_model(kind):
     assert abs(squared.mean() - predicted) <= 4.5 * squared.std() / np.sqrt(COPIES)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_statistics_add_up_across_batches(kind):
-    _, _, model = build(kind)
+@pytest.mark.parametrize("kind,case", CASES)
+def test_statistics_add_up_across_batches(kind, case):
+    _, _, model = build(kind, case)
     outcomes = model.sample(np.random.default_rng(2), 3000)
     whole = model.reduce(outcomes)
     parts = add_statistics(model.reduce(outcomes[:1234]), model.reduce(outcomes[1234:]))
@@ -54,9 +56,9 @@ def test_statistics_add_up_across_batches(kind):
         np.testing.assert_allclose(parts[key], whole[key], rtol=1e-12, atol=1e-9)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_same_seed_same_numbers(kind):
-    _, _, model = build(kind)
+@pytest.mark.parametrize("kind,case", CASES)
+def test_same_seed_same_numbers(kind, case):
+    _, _, model = build(kind, case)
     a = model.sample_statistics(np.random.default_rng(3), 5000)
     b = model.sample_statistics(np.random.default_rng(3), 5000)
     c = model.sample_statistics(np.random.default_rng(4), 5000)
@@ -65,13 +67,13 @@ def test_same_seed_same_numbers(kind):
     assert any(not np.array_equal(a[k], c[k]) for k in a if k != "copies")
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_sufficient_statistic_sampler_matches_per_copy_sampling(kind):
+@pytest.mark.parametrize("kind,case", CASES)
+def test_sufficient_statistic_sampler_matches_per_copy_sampling(kind, case):
     """sample_statistics (possibly an exact shortcut) and reduce(sample()) agree in distribution.
 
     Each entry's mean over repeated batches is compared by a two-sample z-test at 4.5 s.e.
     """
-    _, _, model = build(kind)
+    _, _, model = build(kind, case)
     rng = np.random.default_rng(5)
     copies, repeats = 300, 400
     fast = [model.sample_statistics(rng, copies) for _ in range(repeats)]
