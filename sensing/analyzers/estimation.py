@@ -89,8 +89,8 @@ def _fisher_scoring(scene, detector, statistics, names, estimate):
     theta = np.stack([estimate[n] for n in names], axis=-1)
     for _ in range(SCORING_ITERATIONS):
         values = {n: theta[:, i] for i, n in enumerate(names)}
-        mean = _model(scene, detector, values).mean()
-        family = _model(scene, detector, {k: v[:1] for k, v in values.items()}).family
+        model = _model(scene, detector, values)
+        mean, family = model.mean(), model.family
         dmean = []
         for i, n in enumerate(names):
             h = params[n].step * 10
