@@ -108,6 +108,16 @@ class ChannelLearningSettings(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Pure functions
 # ---------------------------------------------------------------------------------------------
+
+
+def _save(plt, fig, path: Path) -> Path:
+    """Write a figure as PNG and close it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def copies_needed(model, epsilon: float, delta: float) -> dict[str, float]:
     """Analytic copies needed by an estimate model for all its queries (Hoeffding and variance forms)."""
     variance = model.estimator_variance()
@@ -318,11 +328,7 @@ def channel_learning_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_title("Learning a random displacement channel" + (f"\n{label}" if label else ""))
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
-    path = out / "copies_needed_vs_modes.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    files.append(path)
+    files.append(_save(plt, fig, out / "copies_needed_vs_modes.png"))
 
     fig, ax = plt.subplots(figsize=(7, 5))
     copies = ds["copies"].values
@@ -336,11 +342,7 @@ def channel_learning_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_title("Estimation error against copies" + (f"\n{label}" if label else ""))
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
-    path = out / "estimation_error_vs_copies.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    files.append(path)
+    files.append(_save(plt, fig, out / "estimation_error_vs_copies.png"))
 
     sweep = list(ds["photons_per_copy"].dims)
     last = ds.isel(modes=-1)
@@ -357,11 +359,7 @@ def channel_learning_plots(ds: xr.Dataset, out: Path) -> list[Path]:
         ax.set_ylabel(f"advantage_log10_vs_conventional at n={n_max}")
         ax.legend(fontsize=7)
         ax.grid(True, alpha=0.3)
-        path = out / "advantage_vs_sweep.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        files.append(path)
+        files.append(_save(plt, fig, out / "advantage_vs_sweep.png"))
     elif len(sweep) == 2:
         y, x = sweep
         for det in varied:
@@ -377,11 +375,7 @@ def channel_learning_plots(ds: xr.Dataset, out: Path) -> list[Path]:
             ax.set_ylabel(y)
             fig.colorbar(mesh, ax=ax, label="log10 advantage vs conventional (clipped at -5)")
             ax.set_title(f"{det}: advantage_log10_vs_conventional at n={n_max}")
-            path = out / f"advantage_vs_sweep_{det}.png"
-            fig.tight_layout()
-            fig.savefig(path, dpi=120)
-            plt.close(fig)
-            files.append(path)
+            files.append(_save(plt, fig, out / f"advantage_vs_sweep_{det}.png"))
     return files
 
 
