@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sensing.config import load_config
-from sensing.registry import ANALYSES
+from sensing.study.config import load_config
+from sensing.study.registry import ANALYSES
 from sensing.sf_compat import import_strawberryfields
 from tests.helpers import make_detector, make_scene
 

@@ -29,9 +29,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from detectors.base import Detector, DetectorSettings, OutcomeModel, Statistics, chunk_size
-from sensing.registry import register_detector
-from sensing.states import GaussianState, ThermalLight
+from sensing.contracts.detector import Detector, DetectorSettings, OutcomeModel, Statistics, chunk_size
+from sensing.contracts.states import GaussianState, ThermalLight
 
 PixelType = Literal["number_resolving", "threshold"]
 
@@ -212,7 +211,7 @@ class ClassicalCountingModel(OutcomeModel):
     Parameters
     ----------
     factor : ndarray, shape ``(..., K, r)``
-        :math:`L` with :math:`\Gamma^T = LL^\dagger` (see :class:`~sensing.states.ThermalLight`),
+        :math:`L` with :math:`\Gamma^T = LL^\dagger` (see :class:`~sensing.contracts.states.ThermalLight`),
         possibly batched over parameter points.
     outputs : DenseOutputs, SorterOutputs or SeparableOutputs
         The operators :math:`M_k` of the outputs in the same mode basis.
@@ -462,7 +461,6 @@ class CameraSettings(CountingSettings):
         return self
 
 
-@register_detector("camera")
 class Camera(CountingDetector):
     r"""Direct imaging: pixel k counts the photons landing in :math:`[e_k, e_{k+1})`.
 
@@ -472,6 +470,8 @@ class Camera(CountingDetector):
     :math:`M_{ij} = M^x_i\otimes M^y_j` with the 1-D interval matrices
     (:class:`SeparableOutputs`, never formed as K x K matrices).
     """
+
+    kind = "camera"
 
     Settings = CameraSettings
 

@@ -8,7 +8,7 @@ transmissivity
 
 with ``memory_efficiency`` the write-read efficiency, ``storage_time`` t and
 ``memory_coherence_time`` T (no decay when T is omitted). It applies itself to an SF program
-(``LossChannel``) or to a covariance matrix (:func:`sensing.gaussian.loss`, the same map).
+(``LossChannel``) or to a covariance matrix (:func:`sensing.physics.gaussian.loss`, the same map).
 
 The ``bell`` detector is the entanglement-assisted scheme of Oh et al. (PRL 133, 230604
 (2024)) and Liu et al. (Science 389, 1332 (2025)); per mode (PHYSICS.md §0, §1.3-1.4):
@@ -40,9 +40,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from detectors.quadrature import ChannelDetector, squeezing_parameter
-from sensing.gaussian import homodyne_outcome, loss
-from sensing.registry import register_detector
+from sensing.detectors.quadrature import ChannelDetector, squeezing_parameter
+from sensing.physics.gaussian import homodyne_outcome, loss
 
 
 class MemorySettings(BaseModel):
@@ -109,7 +108,6 @@ class BellSettings(MemorySettings):
     model_config = {"extra": "forbid"}
 
 
-@register_detector("bell")
 class BellMeasurement(ChannelDetector):
     """Entanglement-assisted strategy: EPR probe, stored idler, joint (Bell) measurement of signal and idler.
 
@@ -117,6 +115,8 @@ class BellMeasurement(ChannelDetector):
     reference mode (the collective resource is the memory-held entanglement, not several
     channel uses).
     """
+
+    kind = "bell"
 
     Settings = BellSettings
     copies_per_measurement = 1

@@ -13,8 +13,7 @@ import numpy as np
 from pydantic import Field
 from scipy.linalg import expm
 
-from detectors.counting import CountingDetector, CountingSettings, SorterOutputs
-from sensing.registry import register_detector
+from sensing.detectors.counting import CountingDetector, CountingSettings, SorterOutputs
 
 
 class SpadeSettings(CountingSettings):
@@ -47,7 +46,6 @@ def crosstalk_unitary(modes: int, crosstalk: float, pairs: list[tuple[int, int]]
     return expm(-1j * h)
 
 
-@register_detector("spade")
 class Spade(CountingDetector):
     r"""Hermite-Gauss mode sorter aligned with the PSF, counting photons per output.
 
@@ -57,9 +55,11 @@ class Spade(CountingDetector):
 
     On a 2-D image plane the sorted modes are the first ``modes`` HG(qx, qy) in order of
     total order qx + qy, then qx (the basis order of
-    :class:`~sensing.states.HermiteGaussModes2D`); crosstalk couples each sorted mode to the
+    :class:`~sensing.contracts.states.HermiteGaussModes2D`); crosstalk couples each sorted mode to the
     sorted modes that differ by one in qx or in qy (neighbouring total order).
     """
+
+    kind = "spade"
 
     Settings = SpadeSettings
 

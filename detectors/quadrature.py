@@ -1,6 +1,6 @@
 r"""Quadrature detection of probes sent through a random displacement channel.
 
-Every strategy here (and the collective Bell strategy in :mod:`detectors.memory`) turns one
+Every strategy here (and the collective Bell strategy in :mod:`sensing.detectors.memory`) turns one
 channel use into an unbiased noisy estimate of the displacement,
 
 .. math:: \hat\alpha = \alpha + \xi, \qquad \xi \sim \mathcal N(0, C)
@@ -30,10 +30,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from detectors.base import Detector, DetectorSettings, OutcomeModel, Statistics
-from sensing.gaussian import heterodyne_outcome
-from sensing.registry import register_detector
-from sensing.scenes.displacement import DisplacementDistribution, _psd_sqrt, query_vectors
+from sensing.contracts.detector import Detector, DetectorSettings, OutcomeModel, Statistics
+from sensing.physics.gaussian import heterodyne_outcome
+from sensing.physics.displacements import DisplacementDistribution, psd_sqrt, query_vectors
 
 #: Test displacement used to read the gain of the measurement off the SF means.
 TEST_DISPLACEMENT = 0.25
@@ -70,7 +69,7 @@ class DisplacementEstimateModel(OutcomeModel):
         c = self.noise
         # W C W^T with C = noise (x) I_n in xxpp layout, without forming the 2n x 2n matrix
         self.noise_gram = c[0, 0] * wx @ wx.T + c[1, 1] * wp @ wp.T + c[0, 1] * (wx @ wp.T + wp @ wx.T)
-        self._noise_root = _psd_sqrt(self.noise_gram)
+        self._noise_root = psd_sqrt(self.noise_gram)
         self._phase_law = channel.phase_law(self.w)
         q = self.queries.shape[0]
         self.labels = [f"re_z{k}" for k in range(q)] + [f"im_z{k}" for k in range(q)]
@@ -147,7 +146,7 @@ class DisplacementEstimateModel(OutcomeModel):
     def sample_estimates(self, rng: np.random.Generator, copies: int) -> np.ndarray:
         """Raw per-copy displacement estimates :math:`\\hat\\alpha`, complex ``(copies, n)`` (for checks against SF)."""
         alpha = self.channel.sample(rng, copies)
-        root = _psd_sqrt(self.noise)
+        root = psd_sqrt(self.noise)
         xi = rng.standard_normal(alpha.shape + (2,)) @ root.T
         return alpha + xi[..., 0] + 1j * xi[..., 1]
 
@@ -237,17 +236,18 @@ def probe_program(settings, squeezing_angle: float, displacement: complex = 0.0)
         ops.LossChannel(settings.efficiency) | q[0]
     return prog
 
-@register_detector("heterodyne")
 class Heterodyne(ChannelDetector):
     r"""Per copy, no entanglement: a probe through the channel, then heterodyne (SF ``MeasureHD``).
 
     Outcome in quadrature units :math:`\Sigma = V' + I` with :math:`V'` the state after the
-    detector loss (:func:`sensing.gaussian.heterodyne_outcome`). A vacuum (or coherent) probe
+    detector loss (:func:`sensing.physics.gaussian.heterodyne_outcome`). A vacuum (or coherent) probe
     with ideal detection gives :math:`\sigma = 1`: the conventional scheme. A squeezed probe
     makes the noise anisotropic (:math:`C = \frac14\mathrm{diag}(e^{-2r}+1, e^{2r}+1)` for
     ideal detection), which never lowers the worst-case query exponent. Per-copy schemes of
     this kind are exponential in n for queries of fixed per-mode size (Oh et al. 2024).
     """
+
+    kind = "heterodyne"
 
     Settings = HeterodyneSettings
 
@@ -383,7 +383,6 @@ class HomodyneSettings(DetectorSettings):
     squeezing_db: float = Field(10.0, ge=0.0, le=30.0, description="squeezed probe: squeezing in dB along the quadrature measured")
 
 
-@register_detector("homodyne")
 class Homodyne(ChannelDetector):
     r"""Per copy, no entanglement: each mode's probe squeezed along a random quadrature (x or p), which is then measured.
 
@@ -392,6 +391,8 @@ class Homodyne(ChannelDetector):
     per component in :math:`\alpha` units. Only queries whose components are real or
     imaginary (``query_region: axes``) can be answered (:class:`RandomHomodyneModel`).
     """
+
+    kind = "homodyne"
 
     Settings = HomodyneSettings
 
@@ -407,7 +408,7 @@ class Homodyne(ChannelDetector):
 
     def measured_moments(self, displacement=0.0):
         """x from the x-squeezed run and p from the p-squeezed run (never measured together: zero covariance)."""
-        from sensing.gaussian import homodyne_outcome
+        from sensing.physics.gaussian import homodyne_outcome
         from sensing.sf_compat import import_strawberryfields
 
         sf = import_strawberryfields()

@@ -21,8 +21,8 @@ import dask
 import numpy as np
 from dask.callbacks import Callback
 
-from detectors.base import Statistics, add_statistics
-from pipelines.batches import Task, batch_generator, plan_tasks
+from sensing.contracts.detector import Statistics, add_statistics
+from sensing.pipelines.batches import Task, batch_generator, plan_tasks
 
 
 class PointFailure(RuntimeError):

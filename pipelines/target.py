@@ -16,17 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pipelines.graph import Unit, accumulate, build_segment_graph, execute, guarded_call
-
-
-def checkpoints_for(initial: int, maximum: int) -> list[int]:
-    """``initial, 2 initial, 4 initial, ... < maximum``, then ``maximum``."""
-    out = []
-    copies = initial
-    while copies < maximum:
-        out.append(copies)
-        copies *= 2
-    return out + [maximum]
+from sensing.study.config import checkpoints_for
+from sensing.pipelines.graph import Unit, accumulate, build_segment_graph, execute, guarded_call
 
 
 def spread_relative_error(estimates: np.ndarray) -> float:

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from pipelines.checkpoint import CheckpointMismatch, PointStore
-from pipelines.cluster import open_client, resolve_scheduler
-from pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
-from pipelines.target import run_to_target, spread_relative_error
-from sensing.config import ConfigError, check_size, expand_sweep, load_config
-from sensing.registry import ANALYSES, DETECTORS, SCENES
+from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
+from sensing.pipelines.cluster import open_client, resolve_scheduler
+from sensing.pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
+from sensing.pipelines.target import run_to_target, spread_relative_error
+from sensing.results import provenance
+from sensing.study.config import ConfigError, check_size, expand_sweep, load_config
+from sensing.study.registry import ANALYSES, DETECTORS, SCENES
 
 
 def _build(point_config, where: str):
@@ -86,7 +87,7 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
         Show a progress bar.
     checkpoints : path, optional
         Output folder: every finished sweep point is written to ``checkpoints/points/``
-        (see :mod:`pipelines.checkpoint`) as soon as it is done.
+        (see :mod:`sensing.pipelines.checkpoint`) as soon as it is done.
     resume : bool
         Reuse the points already in ``checkpoints`` (their config must match).
 
@@ -102,11 +103,12 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
         ``resume`` finds checkpoints of a different config.
     FileExistsError
         If ``checkpoints`` holds checkpoints and ``resume`` is false.
-    pipelines.graph.PointFailure
+    sensing.pipelines.graph.PointFailure
         If a task fails; the message names the sweep point and detector.
     """
     raw, cfg, dims, built = plan(config, overrides)
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
+    references = [DETECTORS[c["kind"]](DETECTORS[c["kind"]].Settings(**c)) for c in analysis.reference_detectors()]
     units, extra, precision = [], [], {}
     for flat, (where, scene, detectors) in enumerate(built):
         label = where.rstrip(": ") or "run"
@@ -115,7 +117,7 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
                               partial(build_model, scene, detector), partial(analysis.analyze_detector, scene, detector)))
             if cfg.target is not None:
                 precision[(flat, d)] = partial(_relative_error, analysis, scene, detector, cfg.target.parameter)
-        extra.append(Extra(flat, label, partial(analysis.analyze_scene, scene)))
+        extra.append(Extra(flat, label, partial(analysis.analyze_scene, scene, references)))
     n_points, n_det = len(built), len(built[0][2])
     store = PointStore(checkpoints) if checkpoints is not None else None
     try:
@@ -163,12 +165,13 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
                            [r["scene"] for r in ordered], [r["detectors"] for r in ordered])
     if cfg.target is not None:
         _record_target(ds, cfg, dims, n_det, reached)
+    ds.attrs.update(provenance(cfg, raw))
     return ds
 
 
 def _relative_error(analysis, scene, detector, parameter: str, statistics) -> float:
     """Estimated relative error of ``parameter`` from one checkpoint's statistics: the spread of
-    the repetitions' estimates (see :func:`pipelines.target.spread_relative_error`)."""
+    the repetitions' estimates (see :func:`sensing.pipelines.target.spread_relative_error`)."""
     result = analysis.analyze_detector(scene, detector, statistics)
     index = list(result["names"]).index(parameter)
     return spread_relative_error(np.asarray(result["estimates"])[0, :, index])

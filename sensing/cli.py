@@ -45,7 +45,7 @@ def _report(err) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from sensing.config import ConfigError, parse_overrides
+    from sensing.study.config import ConfigError, parse_overrides
 
     try:
         overrides = parse_overrides(args.overrides)
@@ -75,8 +75,8 @@ def _one_line(err: BaseException) -> str:
 
 
 def _run(args, overrides) -> int:
-    from pipelines.checkpoint import PointStore
-    from pipelines.cluster import show_progress
+    from sensing.pipelines.checkpoint import PointStore
+    from sensing.pipelines.cluster import show_progress
     from sensing import results
     from sensing.api import plan, run
 
@@ -95,7 +95,7 @@ def _run(args, overrides) -> int:
         ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet),
                  checkpoints=out, resume=args.resume)
     except Exception as err:  # a failed run: one line naming what failed (a PointFailure names the sweep point)
-        from sensing.config import ConfigError
+        from sensing.study.config import ConfigError
 
         if args.debug or isinstance(err, (ConfigError, FileExistsError)):
             raise
@@ -106,7 +106,7 @@ def _run(args, overrides) -> int:
         return EXIT_FAILED
     path = results.write(ds, out, overwrite=args.overwrite)
     written = [path]
-    from sensing.registry import ANALYSES
+    from sensing.study.registry import ANALYSES
 
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
     if not args.no_plots:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sensing.registry import load_plugins
+from sensing.study.registry import load_plugins
 
 load_plugins()
 

@@ -1,6 +1,6 @@
 """Builders shared by the tests: scenes and detectors from settings keywords."""
 
-from sensing.registry import DETECTORS, SCENES, load_plugins
+from sensing.study.registry import DETECTORS, SCENES, load_plugins
 
 load_plugins()
 

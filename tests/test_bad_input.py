@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sensing.cli import main
-from sensing.registry import DETECTORS, SCENES, load_plugins
+from sensing.study.registry import DETECTORS, SCENES, load_plugins
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "superresolution.yaml"
 

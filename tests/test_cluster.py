@@ -18,7 +18,7 @@ import pytest
 import xarray as xr
 
 import sensing
-from pipelines.graph import PointFailure, Unit, build_graph, execute
+from sensing.pipelines.graph import PointFailure, Unit, build_graph, execute
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "superresolution.yaml"
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -144,6 +144,6 @@ def test_failing_task_names_its_sweep_point_on_the_cluster(cluster):
     label = "sweep[source.separation=0.3], detector 'camera'"
     # builtins only, so the external workers can unpickle the callables
     unit = Unit(0, 0, label, make_model=partial(int, "not a number"), analyze=len)
-    outputs, samplers = build_graph([unit], [], 1, [10], 2, sensing.config.PipelineSettings())
+    outputs, samplers = build_graph([unit], [], 1, [10], 2, sensing.study.config.PipelineSettings())
     with pytest.raises(PointFailure, match=r"sweep\[source\.separation=0\.3\], detector 'camera': ValueError"):
         execute(outputs, samplers, "remote", client, False, lambda name, value: None)

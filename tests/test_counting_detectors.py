@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from detectors.mode_sorting import crosstalk_unitary
+from sensing.detectors.mode_sorting import crosstalk_unitary
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
 from sensing.sf_compat import import_strawberryfields
 from tests.helpers import make_detector, make_scene

@@ -151,7 +151,7 @@ def test_sweep_config_is_valid():
 
 
 def test_analysis_rejects_other_scenes():
-    from sensing.config import ConfigError, validate
+    from sensing.study.config import ConfigError, validate
 
     raw = {"seed": 1, "copies": [10], "source": {"kind": "two_point", "separation": 0.5, "photons_per_copy": 0.01},
            "detectors": [{"kind": "bell", "name": "b"}], "analysis": {"kind": "channel_learning"}}

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from detectors.quadrature import DisplacementEstimateModel
+from sensing.detectors.quadrature import DisplacementEstimateModel
 from sensing.analyzers.channel_learning import copies_needed
-from sensing.scenes.displacement import MixtureDisplacements, query_vectors
+from sensing.physics.displacements import MixtureDisplacements, query_vectors
 from sensing.sf_compat import import_strawberryfields
 from tests.helpers import make_detector, make_scene
 

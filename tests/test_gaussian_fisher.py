@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from sensing.gaussian import (
+from sensing.physics.gaussian import (
     GaussianMoments,
     gaussian_outcome_fisher_information,
     heterodyne_outcome,

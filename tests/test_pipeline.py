@@ -6,8 +6,8 @@ import pytest
 import xarray as xr
 
 import sensing
-from pipelines.batches import plan_tasks, segment_batches
-from sensing.config import PipelineSettings
+from sensing.pipelines.batches import plan_tasks, segment_batches
+from sensing.study.config import PipelineSettings
 
 CONFIG = {
     "name": "tiny",

@@ -16,8 +16,8 @@ import xarray as xr
 
 import sensing
 import sensing.api
-from pipelines.checkpoint import PointStore
-from pipelines.target import checkpoints_for
+from sensing.pipelines.checkpoint import PointStore
+from sensing.study.config import checkpoints_for
 from sensing.cli import main
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "superresolution.yaml"

@@ -11,11 +11,11 @@ from scipy.special import erf
 from scipy.stats import poisson
 
 from detectors import counting
-from detectors.counting import DenseOutputs
-from detectors.mode_sorting import crosstalk_unitary
+from sensing.detectors.counting import DenseOutputs
+from sensing.detectors.mode_sorting import crosstalk_unitary
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
 from sensing.cli import main
-from sensing.states import HermiteGaussModes, HermiteGaussModes2D
+from sensing.contracts.states import HermiteGaussModes, HermiteGaussModes2D
 from tests.helpers import make_detector, make_scene
 from tests.test_counting_detectors import single_thermal_mode_p_value
 

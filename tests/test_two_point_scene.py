@@ -5,7 +5,7 @@ import pytest
 from scipy.integrate import quad
 
 from sensing.analyzers.fisher import quantum_fisher_information
-from sensing.states import HermiteGaussModes
+from sensing.contracts.states import HermiteGaussModes
 from tests.helpers import make_scene
 
 

@@ -4,7 +4,7 @@ complexity against modes, and the entanglement advantage (``analysis.kind: chann
 For every detector (strategy) and every query :math:`\beta_q` of the scene:
 
 * ``estimate``: the unbiased estimator :math:`\hat\lambda(\beta_q) = e^{\frac12 w_q^TCw_q}
-  \frac1N\sum_k e^{iw_q\cdot\hat a_k}` (see :mod:`detectors.quadrature`) at every copy
+  \frac1N\sum_k e^{iw_q\cdot\hat a_k}` (see :mod:`sensing.detectors.quadrature`) at every copy
   checkpoint and repetition, with bias and mean squared error against the exact
   :math:`\lambda(\beta_q)` and the predicted :math:`(e^{w^TCw}-|\lambda|^2)/N`;
 * ``copies_needed_*`` against ``modes``: copies to get every query of the task within
@@ -48,10 +48,8 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sensing.analyzers.base import Analysis
-from sensing.registry import register_analysis
-from sensing.results import provenance
-from sensing.scenes.displacement import MAX_MODES
+from sensing.contracts.analysis import Analysis
+from sensing.physics.displacements import MAX_MODES
 
 #: Variables of a channel-learning dataset (documented in the README).
 SCHEMA = {
@@ -165,9 +163,10 @@ def empirical_copies_needed(model, epsilon: float, delta: float, max_copies: flo
 # ---------------------------------------------------------------------------------------------
 # Analysis
 # ---------------------------------------------------------------------------------------------
-@register_analysis("channel_learning")
 class ChannelLearning(Analysis):
     """Characteristic-function estimates, sample complexity against modes and the entanglement advantage."""
+
+    kind = "channel_learning"
 
     Settings = ChannelLearningSettings
 
@@ -206,14 +205,14 @@ class ChannelLearning(Analysis):
         return {"estimates": estimates, "noise_per_mode": model.noise_per_mode, "variance": model.estimator_variance(),
                 "noise": model.noise, "complexity": self._complexity(scene, detector)}
 
-    def conventional(self):
+    def reference_detectors(self) -> list[dict]:
         """The conventional reference: vacuum probe + heterodyne with ``conventional_efficiency``."""
-        from detectors.quadrature import Heterodyne
+        return [{"kind": "heterodyne", "name": "conventional", "probe": "vacuum",
+                 "efficiency": self.settings.conventional_efficiency}]
 
-        return Heterodyne(Heterodyne.Settings(name="conventional", probe="vacuum", efficiency=self.settings.conventional_efficiency))
-
-    def analyze_scene(self, scene):
+    def analyze_scene(self, scene, references=()):
         s = self.settings
+        (conventional,) = references
         kappa_squared = scene.settings.query_amplitude**2
         return {
             "true": scene.characteristic_function(),
@@ -221,8 +220,8 @@ class ChannelLearning(Analysis):
             "photons_per_copy": scene.photons_per_copy,
             # analytic only: the simulated conventional counts are those of a configured detector
             # with the same noise (see assemble), so they are not simulated twice
-            "conventional": self._complexity(scene, self.conventional(), empirical=False),
-            "conventional_noise": self.conventional().noise(),
+            "conventional": self._complexity(scene, conventional, empirical=False),
+            "conventional_noise": conventional.noise(),
             "bound": np.array([entanglement_free_bound(n, kappa_squared, scene.settings.queries, s.epsilon, s.delta) for n in s.modes]),
         }
 
@@ -276,7 +275,6 @@ class ChannelLearning(Analysis):
         for name, text in SCHEMA.items():
             ds[name].attrs["description"] = text
         ds = ds.transpose(*sd, "detector", "copies", "repetition", "query", "modes", missing_dims="ignore")
-        ds.attrs.update(provenance(config, raw))
         ds.attrs["epsilon"] = s.epsilon
         ds.attrs["delta"] = s.delta
         ds.attrs["query_amplitude"] = float(config.source.query_amplitude)

@@ -1,14 +1,14 @@
 """Fisher information of detectors, and the quantum limit of the state.
 
 Derivatives are central finite differences of states that Strawberry Fields builds at
-``value -/+ step`` (the step of each :class:`~sensing.scenes.base.Parameter`).
+``value -/+ step`` (the step of each :class:`~sensing.contracts.scene.Parameter`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sensing.gaussian import quantum_fisher_information as gaussian_qfi
+from sensing.physics.gaussian import quantum_fisher_information as gaussian_qfi
 
 
 def detector_fisher_information(scene, detector, names: list[str], derivatives=None) -> np.ndarray:
@@ -16,7 +16,7 @@ def detector_fisher_information(scene, detector, names: list[str], derivatives=N
 
     :math:`J_{ij} = \partial_i\mu^T C^{-1}\partial_j\mu` with the exact per-copy mean
     :math:`\mu` and covariance :math:`C` of the detector's statistic (see
-    :meth:`detectors.base.OutcomeModel.fisher_contribution`).
+    :meth:`sensing.contracts.detector.OutcomeModel.fisher_contribution`).
 
     Parameters
     ----------
@@ -43,7 +43,7 @@ def quantum_fisher_information(scene, names: list[str], derivatives=None) -> np.
     """Quantum Fisher information matrix per copy of the scene's one-copy state.
 
     Uses the Gaussian-state formula (Monras 2013; Safranek 2019) on SF's covariance
-    matrices; see :func:`sensing.gaussian.quantum_fisher_information`.
+    matrices; see :func:`sensing.physics.gaussian.quantum_fisher_information`.
     """
     centre, pairs = derivatives or scene.state_derivatives(names)
     dcov = np.array([(plus.cov - minus.cov) / (2 * h) for minus, plus, h in pairs])

@@ -11,11 +11,9 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
-from sensing.analyzers.base import Analysis
+from sensing.contracts.analysis import Analysis
 from sensing.analyzers.estimation import maximum_likelihood
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
-from sensing.registry import register_analysis
-from sensing.results import provenance
 
 
 class ParameterEstimationSettings(BaseModel):
@@ -49,10 +47,11 @@ SCHEMA = {
 }
 
 
-@register_analysis("parameter_estimation")
 class ParameterEstimation(Analysis):
     """Fisher information per copy of every detector, the quantum Fisher information of the
     state, and maximum-likelihood estimates from simulated data at every copy checkpoint."""
+
+    kind = "parameter_estimation"
 
     Settings = ParameterEstimationSettings
 
@@ -82,7 +81,7 @@ class ParameterEstimation(Analysis):
         ])
         return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names}
 
-    def analyze_scene(self, scene):
+    def analyze_scene(self, scene, references=()):
         names = self.names(scene)
         return {
             "quantum_fisher": quantum_fisher_information(scene, names),
@@ -96,7 +95,7 @@ class ParameterEstimation(Analysis):
         return assemble_estimation(config, raw, dims, detector_names, scene_results, detector_results)
 
     def plots(self, ds, out):
-        from sensing.plots import make_plots
+        from sensing.analyzers.plots import make_plots
 
         return make_plots(ds, Path(out))
 
@@ -156,7 +155,6 @@ def assemble_estimation(config, raw: dict, dims: dict, detector_names: list[str]
     for name, text in SCHEMA.items():
         ds[name].attrs["description"] = text
     ds = ds.transpose(*sd, "detector", "copies", "repetition", "parameter", "parameter2", missing_dims="ignore")
-    ds.attrs.update(provenance(config, raw))
     ds.attrs["units"] = json.dumps(scene_results[0]["units"])
     return ds
 

@@ -1,5 +1,4 @@
-"""Scenes: what the sky (or the probed channel) sends, one copy at a time."""
+"""Scenes: what the sky (or the probed channel) sends, one copy at a time.
 
-from sensing.scenes.base import Parameter, Scene
-
-__all__ = ["Parameter", "Scene"]
+The Scene contract is :class:`sensing.contracts.scene.Scene`; each module here is one plugin.
+"""

@@ -13,9 +13,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import poisson
 
-from sensing.registry import register_scene
-from sensing.scenes.base import Parameter, Scene
-from sensing.states import GaussianState, HermiteGaussModes, HermiteGaussModes2D, ThermalLight
+from sensing.contracts.scene import Parameter, Scene
+from sensing.contracts.states import GaussianState, HermiteGaussModes, HermiteGaussModes2D, ThermalLight
 
 #: Largest Hermite-Gauss basis the scene builds (the state must be captured to 1e-13).
 MAX_BASIS_MODES = 80
@@ -59,7 +58,6 @@ class TwoPointSettings(BaseModel):
         return self
 
 
-@register_scene("two_point")
 class TwoPointScene(Scene):
     r"""Two incoherent thermal point sources at ``centroid -/+ separation/2``.
 
@@ -83,9 +81,11 @@ class TwoPointScene(Scene):
     standard deviation sigma in x and y) and the sources sit at
     :math:`(\mathrm{centroid} \mp d/2)(\cos\theta, \sin\theta)`, θ = ``orientation``: the
     centroid is measured along the separation axis. The basis is the product Hermite-Gauss
-    basis truncated by total order (:class:`~sensing.states.HermiteGaussModes2D`), with
+    basis truncated by total order (:class:`~sensing.contracts.states.HermiteGaussModes2D`), with
     :math:`c_{(q_x q_y)s} = c_{q_x}(X_s)\,c_{q_y}(Y_s)`; the program is the same construction.
     """
+
+    kind = "two_point"
 
     Settings = TwoPointSettings
     parameter_names = ("separation", "centroid", "relative_brightness")

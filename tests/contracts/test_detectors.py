@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from detectors.base import add_statistics
-from sensing.registry import DETECTORS, SCENES
+from sensing.contracts.detector import add_statistics
+from sensing.study.registry import DETECTORS, SCENES
 from tests.helpers import make_detector, make_scene
 
 KINDS = sorted(DETECTORS)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Union
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from sensing.registry import ANALYSES, DETECTORS, SCENES, load_plugins
+from sensing.study.registry import ANALYSES, DETECTORS, SCENES, load_plugins
 
 #: Upper bounds that keep a run within what one machine or a cluster can do.
 MAX_COPIES = 10**15
@@ -73,7 +73,7 @@ class PipelineSettings(BaseModel):
 
 
 class TargetSettings(BaseModel):
-    """Run to a target precision instead of fixed ``copies`` (see :mod:`pipelines.target`)."""
+    """Run to a target precision instead of fixed ``copies`` (see :mod:`sensing.pipelines.target`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -379,7 +379,15 @@ def check_size(config, points: int, outputs: list[int]) -> None:
         raise ConfigError(problems)
 
 
-def _target_checkpoints(target) -> list[int]:
-    from pipelines.target import checkpoints_for
+def checkpoints_for(initial: int, maximum: int) -> list[int]:
+    """``initial, 2 initial, 4 initial, ... < maximum``, then ``maximum``."""
+    out = []
+    copies = initial
+    while copies < maximum:
+        out.append(copies)
+        copies *= 2
+    return out + [maximum]
 
+
+def _target_checkpoints(target) -> list[int]:
     return checkpoints_for(target.initial_copies, target.max_copies)

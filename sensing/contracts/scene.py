@@ -2,7 +2,7 @@
 
 A scene knows its parameters (names, true values, units, the interval an estimator
 searches), builds a Strawberry Fields ``Program`` for given parameter values, and returns
-the :class:`~sensing.states.GaussianState` of one copy (one temporal mode of the light,
+the :class:`~sensing.contracts.states.GaussianState` of one copy (one temporal mode of the light,
 one use of the channel).
 """
 
@@ -15,7 +15,7 @@ from typing import ClassVar, Mapping
 import numpy as np
 from pydantic import BaseModel
 
-from sensing.states import GaussianState
+from sensing.contracts.states import GaussianState
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Scene(ABC):
     """A source of identical copies of a photonic state, depending on parameters.
 
     Subclasses set ``Settings`` (a pydantic model with a ``kind`` literal) and register
-    themselves with :func:`sensing.registry.register_scene`.
+    themselves with :func:`sensing.study.registry.register_scene`.
     """
 
     kind: ClassVar[str]

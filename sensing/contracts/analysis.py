@@ -34,9 +34,17 @@ class Analysis(ABC):
     def analyze_detector(self, scene, detector, statistics: dict) -> dict:
         """Results for one detector at one sweep point; ``statistics`` are ``(checkpoints, repetitions, ...)``."""
 
+    def reference_detectors(self) -> list[dict]:
+        """Detector configs (``{"kind": ..., "name": ..., ...}``) the analysis compares against
+        without sampling them (e.g. a conventional scheme). The framework builds them from the
+        registry and passes them to :meth:`analyze_scene` as ``references``, so an analysis never
+        imports a concrete detector."""
+        return []
+
     @abstractmethod
-    def analyze_scene(self, scene) -> dict:
-        """Results that do not depend on a detector (quantum limits, true values)."""
+    def analyze_scene(self, scene, references=()) -> dict:
+        """Results that do not depend on a configured detector (quantum limits, true values,
+        the :meth:`reference_detectors` built for this point)."""
 
     @abstractmethod
     def assemble(self, config, raw: dict, dims: dict, detector_names: list[str],
