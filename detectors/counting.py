@@ -406,7 +406,8 @@ class CountingSettings(DetectorSettings):
 class CountingDetector(Detector):
     """A detector whose outputs count photons of classical image-plane light."""
 
-    requires = frozenset({"image_plane", "classical"})
+    accepts = ThermalLight
+    capabilities = frozenset({"likelihood"})
 
     def operators(self, modes) -> tuple[DenseOutputs | SorterOutputs | SeparableOutputs, list[str]]:
         """Output operators :math:`M_k` in the basis ``modes`` (1-D or 2-D) and their labels."""
@@ -417,6 +418,9 @@ class CountingDetector(Detector):
         """The 1-D example and the same detector on a rotated 2-D image plane."""
         scene, detector = cls.example()
         return [(scene, detector), ({**scene, "dimensions": 2, "orientation": 0.6, "basis_modes": 10}, detector)]
+
+    def output_labels(self, state) -> list[str]:
+        return self.operators(state.modes)[1]
 
     def outcome_model(self, light) -> ClassicalCountingModel:
         if isinstance(light, GaussianState):

@@ -40,6 +40,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from sensing.contracts.engine import run_gaussian
 from sensing.detectors.quadrature import ChannelDetector, squeezing_parameter
 from sensing.physics.gaussian import homodyne_outcome, loss
 
@@ -161,12 +162,9 @@ class BellMeasurement(ChannelDetector):
         return prog
 
     def measured_moments(self, displacement=0.0):
-        from sensing.sf_compat import import_strawberryfields
-
-        sf = import_strawberryfields()
-        state = sf.Engine("gaussian").run(self.program(displacement)).state
+        state = run_gaussian(self.program(displacement))
         # x of mode 0 and p of mode 1 (xxpp indices 0 and 3); detector loss already in the program
-        return homodyne_outcome(np.asarray(state.cov()), np.asarray(state.means()), [0, 3])
+        return homodyne_outcome(state.cov, state.means, [0, 3])
 
     def closed_form_noise_per_mode(self) -> float:
         """:math:`\\sigma` from the formula in the module docstring (cross-check of the SF value)."""

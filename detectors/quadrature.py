@@ -30,6 +30,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from sensing.contracts.engine import run_gaussian
+from sensing.contracts.states import ChannelProbe
 from sensing.contracts.detector import Detector, DetectorSettings, OutcomeModel, Statistics
 from sensing.physics.gaussian import heterodyne_outcome
 from sensing.physics.displacements import DisplacementDistribution, psd_sqrt, query_vectors
@@ -180,7 +182,8 @@ def noise_from_sf_state(cov_measured: np.ndarray, gain: np.ndarray) -> np.ndarra
 class ChannelDetector(Detector):
     """A strategy for learning a displacement channel: an SF-derived per-mode noise, then the exact model."""
 
-    requires = frozenset({"displacement_channel"})
+    accepts = ChannelProbe
+    capabilities = frozenset({"channel_estimate"})
 
     def measured_moments(self, displacement: complex = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Means (2,) and covariance (2, 2) of the two measured quadratures for one mode displaced by ``displacement``."""
@@ -263,11 +266,8 @@ class Heterodyne(ChannelDetector):
         return probe_program(self.settings, self.settings.squeezing_angle, displacement)
 
     def measured_moments(self, displacement=0.0):
-        from sensing.sf_compat import import_strawberryfields
-
-        sf = import_strawberryfields()
-        state = sf.Engine("gaussian").run(self.program(displacement)).state
-        return heterodyne_outcome(np.asarray(state.cov()), np.asarray(state.means()))  # loss already applied in SF
+        state = run_gaussian(self.program(displacement))
+        return heterodyne_outcome(state.cov, state.means)  # loss already applied in SF
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,13 +409,11 @@ class Homodyne(ChannelDetector):
     def measured_moments(self, displacement=0.0):
         """x from the x-squeezed run and p from the p-squeezed run (never measured together: zero covariance)."""
         from sensing.physics.gaussian import homodyne_outcome
-        from sensing.sf_compat import import_strawberryfields
 
-        sf = import_strawberryfields()
         means, variances = [], []
         for k, quadrature in enumerate(("x", "p")):
-            state = sf.Engine("gaussian").run(self.program(quadrature, displacement)).state
-            m, c = homodyne_outcome(np.asarray(state.cov()), np.asarray(state.means()), [k])
+            state = run_gaussian(self.program(quadrature, displacement))
+            m, c = homodyne_outcome(state.cov, state.means, [k])
             means.append(m[0])
             variances.append(c[0, 0])
         return np.array(means), np.diag(variances)

@@ -27,9 +27,8 @@ def _build(point_config, where: str):
     detectors = []
     for i, settings in enumerate(point_config.detectors):
         detector = DETECTORS[settings.kind](settings)
-        try:
-            if hasattr(detector, "operators") and hasattr(scene, "modes"):
-                detector.operators(scene.modes)
+        try:  # a detector too large for this scene (e.g. pixels) is a config error, before any work
+            detector.output_labels(scene.prepare(detector.accepts))
         except ValueError as err:
             raise ConfigError([(f"{where}detectors.{i}", str(err))]) from None
         detectors.append(detector)
@@ -38,7 +37,7 @@ def _build(point_config, where: str):
 
 def build_model(scene, detector):
     """The detector's exact outcome model on the scene's true one-copy state (from SF)."""
-    return detector.outcome_model(scene.state())
+    return detector.outcome_model(scene.prepare(detector.accepts))
 
 
 #: Where a target run keeps the copies it chose (in the checkpoint folder).
@@ -62,9 +61,7 @@ def plan(config: str | Path | dict, overrides: dict[str, Any] | None = None):
 
 def _outputs(scene, detector) -> int:
     """Number of entries of a detector's per-copy statistic (for the size check)."""
-    if hasattr(detector, "operators") and hasattr(scene, "modes"):
-        return len(detector.operators(scene.modes)[1])
-    return len(detector.outcome_model(scene.state()).labels)
+    return len(detector.output_labels(scene.prepare(detector.accepts)))
 
 
 def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, client=None, *,

@@ -1,17 +1,6 @@
-"""Builders shared by the tests: scenes and detectors from settings keywords."""
+"""Builders shared by the tests (the public ones of :mod:`sensing.testing`)."""
 
-from sensing.study.registry import DETECTORS, SCENES, load_plugins
+from sensing.testing import build_detector as make_detector
+from sensing.testing import build_scene as make_scene
 
-load_plugins()
-
-
-def make_scene(**settings):
-    settings.setdefault("kind", "two_point")
-    cls = SCENES[settings["kind"]]
-    return cls(cls.Settings(**settings))
-
-
-def make_detector(**settings):
-    cls = DETECTORS[settings["kind"]]
-    settings.setdefault("name", settings["kind"])
-    return cls(cls.Settings(**settings))
+__all__ = ["make_detector", "make_scene"]

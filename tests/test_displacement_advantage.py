@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sensing.contracts.states import ChannelProbe
 from sensing.analyzers.channel_learning import (
     ChannelLearning,
     copies_needed,
@@ -31,7 +32,7 @@ def counts(detector, modes, form="hoeffding", epsilon=0.1, delta=0.05, **scene):
     out = []
     for n in modes:
         sized = base.resized(n)
-        model = detector.outcome_model(sized.state())
+        model = detector.outcome_model(sized.prepare(ChannelProbe))
         out.append(copies_needed(model, epsilon, delta)[form])
     return np.array(out)
 
@@ -109,7 +110,7 @@ def test_empirical_sample_complexity_between_bounds():
     """Simulated copies needed lie below the rigorous Hoeffding count and near the variance count."""
     scene = make_scene(**{**PUBLISHED_SCENE, "modes": 5})
     for detector in (make_detector(kind="heterodyne"), make_detector(kind="bell", squeezing_db=5.0)):
-        model = detector.outcome_model(scene.state())
+        model = detector.outcome_model(scene.prepare(ChannelProbe))
         analytic = copies_needed(model, 0.1, 0.05)
         simulated = empirical_copies_needed(model, 0.1, 0.05, 1e5, 48, np.random.default_rng(3))
         assert simulated <= analytic["hoeffding"]

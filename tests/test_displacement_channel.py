@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sensing.contracts.states import ChannelProbe
 from sensing.detectors.quadrature import DisplacementEstimateModel
 from sensing.analyzers.channel_learning import copies_needed
 from sensing.physics.displacements import MixtureDisplacements, query_vectors
@@ -147,7 +148,7 @@ def test_bell_samples_agree_with_sf_engine_shots():
 def test_phase_sampler_matches_raw_estimates(rng):
     """The O(Q) phase sampler and the raw alpha_hat sampler give the same statistic (KS per query)."""
     scene = make_scene(kind="displacement_channel", modes=4, variance=0.2, correlation=0.3, queries=2, query_amplitude=0.5)
-    model = bell(5.0, memory_efficiency=0.9).outcome_model(scene.state())
+    model = bell(5.0, memory_efficiency=0.9).outcome_model(scene.prepare(ChannelProbe))
     phases = model.sample_phases(rng, 20_000)
     alpha_hat = model.sample_estimates(rng, 20_000)
     a = np.concatenate([alpha_hat.real, alpha_hat.imag], axis=1)
@@ -179,7 +180,7 @@ def test_estimator_unbiased_physics_checkpoints(detector_settings, beta, se):
 def test_estimator_standard_error_matches_exact_variance():
     """Over repetitions, mean |error|^2 * N equals e^{2 sigma |beta|^2} - |lambda|^2 (chi-square tolerance)."""
     scene = make_scene(kind="displacement_channel", modes=3, variance=0.1, queries=3, query_amplitude=0.6)
-    model = bell(5.0, memory_efficiency=0.9).outcome_model(scene.state())
+    model = bell(5.0, memory_efficiency=0.9).outcome_model(scene.prepare(ChannelProbe))
     rng = np.random.default_rng(7)
     reps, copies = 400, 2000
     errors = np.array([model.estimate(model.sample_statistics(rng, copies)) for _ in range(reps)]) - model.true_values()
@@ -192,7 +193,7 @@ def test_estimator_standard_error_matches_exact_variance():
 
 def test_model_moments_match_sampler(rng):
     scene = make_scene(kind="displacement_channel", modes=2, distribution="mixture", random_components=5, queries=3, query_amplitude=0.7)
-    model = make_detector(kind="heterodyne", probe="squeezed", squeezing_db=4.0).outcome_model(scene.state())
+    model = make_detector(kind="heterodyne", probe="squeezed", squeezing_db=4.0).outcome_model(scene.prepare(ChannelProbe))
     y = model.sample(rng, 100_000)
     se = np.sqrt(np.diag(model.covariance()) / y.shape[0])
     assert np.all(np.abs(y.mean(axis=0) - model.mean()) < 4.5 * se)
@@ -212,7 +213,7 @@ def test_hoeffding_counts_physics_table(db, norm, expected):
 # -- random-quadrature homodyne ------------------------------------------------------------------------
 def test_random_homodyne_unbiased_and_matches_with_probability_two_to_minus_s():
     scene = make_scene(kind="displacement_channel", modes=3, variance=0.2, queries=4, query_amplitude=0.6, query_region="axes")
-    model = make_detector(kind="homodyne", squeezing_db=10.0).outcome_model(scene.state())
+    model = make_detector(kind="homodyne", squeezing_db=10.0).outcome_model(scene.prepare(ChannelProbe))
     rng = np.random.default_rng(17)
     z = model.sample_terms(rng, 200_000)
     np.testing.assert_allclose((z != 0).mean(axis=0), 2.0 ** -3, atol=4.5 * np.sqrt(2**-3 * (1 - 2**-3) / 200_000))
@@ -226,7 +227,7 @@ def test_random_homodyne_unbiased_and_matches_with_probability_two_to_minus_s():
 
 def test_random_homodyne_cannot_answer_generic_queries():
     scene = make_scene(kind="displacement_channel", modes=2, queries=3, query_region="sphere")
-    model = make_detector(kind="homodyne").outcome_model(scene.state())
+    model = make_detector(kind="homodyne").outcome_model(scene.prepare(ChannelProbe))
     assert not model.supported.any()
     assert np.all(np.isnan(model.estimate(model.sample_statistics(np.random.default_rng(0), 100))))
     assert copies_needed(model, 0.1, 0.05)["variance"] == np.inf

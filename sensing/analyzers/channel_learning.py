@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Literal
 
 import numpy as np
@@ -49,6 +48,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sensing.contracts.analysis import Analysis
+from sensing.contracts.states import ChannelProbe
 from sensing.physics.displacements import MAX_MODES
 
 #: Variables of a channel-learning dataset (documented in the README).
@@ -169,16 +169,9 @@ class ChannelLearning(Analysis):
     kind = "channel_learning"
 
     Settings = ChannelLearningSettings
+    scene_provides = frozenset({ChannelProbe})
+    detector_capabilities = frozenset({"channel_estimate"})
 
-    @classmethod
-    def check(cls, settings, scene_cls, detector_classes):
-        problems = []
-        if "displacement_channel" not in scene_cls.provides:
-            problems.append(f"analysis.kind: channel_learning needs source kind 'displacement_channel', got {scene_cls.kind!r}")
-        for i, det in enumerate(detector_classes):
-            if "displacement_channel" not in det.requires:
-                problems.append(f"detectors.{i}.kind: {det.kind!r} is not a channel-learning strategy")
-        return problems
 
     def _rng(self, modes: int, label: str) -> np.random.Generator:
         key = (int(modes), zlib.crc32(label.encode()))
@@ -189,7 +182,7 @@ class ChannelLearning(Analysis):
         out = {"hoeffding": [], "variance": [], "empirical": []}
         for n in s.modes:
             sized = scene.resized(n)
-            model = detector.outcome_model(SimpleNamespace(channel=sized.channel, queries=sized.queries))
+            model = detector.outcome_model(sized.prepare(ChannelProbe))
             counts = copies_needed(model, s.epsilon, s.delta)
             out["hoeffding"].append(counts["hoeffding"])
             out["variance"].append(counts["variance"])
@@ -200,7 +193,7 @@ class ChannelLearning(Analysis):
         return {k: np.array(v) for k, v in out.items()}
 
     def analyze_detector(self, scene, detector, statistics):
-        model = detector.outcome_model(scene.state())
+        model = detector.outcome_model(scene.prepare(ChannelProbe))
         estimates = model.estimate(statistics)  # (checkpoints, repetitions, Q)
         return {"estimates": estimates, "noise_per_mode": model.noise_per_mode, "variance": model.estimator_variance(),
                 "noise": model.noise, "complexity": self._complexity(scene, detector)}

@@ -12,6 +12,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from sensing.contracts.analysis import Analysis
+from sensing.contracts.states import GaussianState
 from sensing.analyzers.estimation import maximum_likelihood
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
 
@@ -54,6 +55,8 @@ class ParameterEstimation(Analysis):
     kind = "parameter_estimation"
 
     Settings = ParameterEstimationSettings
+    scene_provides = frozenset({GaussianState})
+    detector_capabilities = frozenset({"likelihood"})
 
     @classmethod
     def check(cls, settings, scene_cls, detector_classes):
@@ -65,6 +68,10 @@ class ParameterEstimation(Analysis):
             problems.append(f"analysis.estimate: parameters listed twice: {names}")
         return problems
 
+    @classmethod
+    def target_parameters(cls, settings, scene_cls):
+        return list(settings.estimate or scene_cls.parameter_names[:1])
+
     def names(self, scene) -> list[str]:
         return list(self.settings.estimate or scene.parameter_names[:1])
 
@@ -72,8 +79,8 @@ class ParameterEstimation(Analysis):
         names = self.names(scene)
         derivatives = scene.state_derivatives(names)
         fisher = detector_fisher_information(scene, detector, names, derivatives)
-        model = detector.outcome_model(derivatives[0])
-        detected = float(model.signal_mean().sum()) if hasattr(model, "signal_mean") else float("nan")
+        model = detector.outcome_model(scene.prepare(detector.accepts))
+        detected = float(np.sum(model.signal_mean()))
         checkpoints = statistics["copies"].shape[0]
         estimates = np.stack([
             maximum_likelihood(scene, detector, {k: v[j] for k, v in statistics.items()}, names)

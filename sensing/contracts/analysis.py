@@ -21,6 +21,10 @@ class Analysis(ABC):
 
     kind: ClassVar[str]
     Settings: ClassVar[type[BaseModel]]
+    #: Typed states the scene must provide (``Scene.provides``).
+    scene_provides: ClassVar[frozenset[type]] = frozenset()
+    #: Capabilities every detector must declare (``Detector.capabilities``).
+    detector_capabilities: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: BaseModel):
         self.settings = settings
@@ -33,6 +37,11 @@ class Analysis(ABC):
     @abstractmethod
     def analyze_detector(self, scene, detector, statistics: dict) -> dict:
         """Results for one detector at one sweep point; ``statistics`` are ``(checkpoints, repetitions, ...)``."""
+
+    @classmethod
+    def target_parameters(cls, settings: BaseModel, scene_cls: type) -> list[str] | None:
+        """Parameters a target-precision run may target (``None``: the analysis makes no estimates)."""
+        return None
 
     def reference_detectors(self) -> list[dict]:
         """Detector configs (``{"kind": ..., "name": ..., ...}``) the analysis compares against

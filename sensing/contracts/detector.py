@@ -63,6 +63,11 @@ class OutcomeModel(ABC):
     def mean(self) -> np.ndarray:
         """Per-copy mean of the statistic, shape ``(..., n)`` (batched over parameter points)."""
 
+    def signal_mean(self) -> np.ndarray:
+        """Mean detected signal photons per output per copy (NaN where the statistic is not a
+        photon count)."""
+        return np.full(len(self.labels), np.nan)
+
     @abstractmethod
     def covariance(self) -> np.ndarray:
         """Per-copy covariance of the statistic, shape ``(n, n)``."""
@@ -115,8 +120,12 @@ class Detector(ABC):
 
     kind: ClassVar[str]
     Settings: ClassVar[type[DetectorSettings]]
-    #: Capabilities the scene's states must provide (see ``Scene.provides``).
-    requires: ClassVar[frozenset[str]] = frozenset()
+    #: The typed state :meth:`outcome_model` takes; the scene must list it in ``Scene.provides``.
+    accepts: ClassVar[type]
+    #: What the outcome models offer analyses: ``"likelihood"`` (``log_likelihood``, moments and
+    #: ``fisher_contribution`` of the reduced statistics, for estimation) or
+    #: ``"channel_estimate"`` (an unbiased estimator of a channel's characteristic function).
+    capabilities: ClassVar[frozenset[str]] = frozenset()
     #: 1 for per-copy measurements; k for a collective measurement on k stored copies.
     copies_per_measurement: ClassVar[int] = 1
 
@@ -141,6 +150,13 @@ class Detector(ABC):
         (e.g. a 2-D image plane)."""
         return [cls.example()]
 
+    def output_labels(self, state) -> list[str]:
+        """Labels of the per-copy statistic on ``state``; raises ``ValueError`` if the detector
+        cannot serve this state (e.g. too many pixels). Detectors override it with a cheaper
+        computation than building the model."""
+        return list(self.outcome_model(state).labels)
+
     @abstractmethod
-    def outcome_model(self, light) -> OutcomeModel:
-        """The exact outcome model on ``light`` (a state, or a batch of states from a scene)."""
+    def outcome_model(self, state) -> OutcomeModel:
+        """The exact outcome model on ``state``, an instance of :attr:`accepts` (for
+        ``ThermalLight`` possibly batched over parameter points)."""

@@ -1,9 +1,12 @@
 """The Scene contract (see DESIGN.md, "Contracts").
 
 A scene knows its parameters (names, true values, units, the interval an estimator
-searches), builds a Strawberry Fields ``Program`` for given parameter values, and returns
-the :class:`~sensing.contracts.states.GaussianState` of one copy (one temporal mode of the light,
-one use of the channel).
+searches), builds a Strawberry Fields ``Program`` for given parameter values (run by
+:mod:`sensing.contracts.engine`), and prepares the state of one copy (one temporal mode of
+the light, one use of the channel) as each typed state it :attr:`~Scene.provides`:
+:class:`~sensing.contracts.states.GaussianState` (from SF), and e.g.
+:class:`~sensing.contracts.states.ThermalLight` (closed form, batched over parameter
+points) or :class:`~sensing.contracts.states.ChannelProbe`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import ClassVar, Mapping
 import numpy as np
 from pydantic import BaseModel
 
+from sensing.contracts.engine import run_gaussian as _run_gaussian
 from sensing.contracts.states import GaussianState
 
 
@@ -44,8 +48,9 @@ class Parameter:
 class Scene(ABC):
     """A source of identical copies of a photonic state, depending on parameters.
 
-    Subclasses set ``Settings`` (a pydantic model with a ``kind`` literal) and register
-    themselves with :func:`sensing.study.registry.register_scene`.
+    Subclasses set ``kind`` (the name configs use), ``Settings`` (a pydantic model with the
+    same ``kind`` literal) and ``provides``, and are registered through the entry-point group
+    ``sensing.scenes`` (:mod:`sensing.study.registry`).
     """
 
     kind: ClassVar[str]
@@ -54,8 +59,8 @@ class Scene(ABC):
     parameter_names: ClassVar[tuple[str, ...]] = ()
     #: The ``analysis.kind`` used when a config has no ``analysis`` section.
     default_analysis: ClassVar[str] = "parameter_estimation"
-    #: What the scene's states offer detectors, e.g. ``{"image_plane", "classical"}``.
-    provides: ClassVar[frozenset[str]] = frozenset()
+    #: The typed states :meth:`prepare` can return (detectors declare the one they accept).
+    provides: ClassVar[frozenset[type]] = frozenset({GaussianState})
 
     def __init__(self, settings: BaseModel):
         self.settings = settings
@@ -87,6 +92,25 @@ class Scene(ABC):
     def state(self, values: Mapping[str, float] | None = None) -> GaussianState:
         """The state of one copy, computed by running :meth:`program` on an SF backend."""
 
+    def prepare(self, state_type: type, values: Mapping[str, float] | None = None):
+        """The one-copy state at ``values`` as ``state_type``, one of :attr:`provides`.
+
+        Raises
+        ------
+        TypeError
+            If the scene does not provide ``state_type`` (validation refuses such configs first).
+        """
+        if state_type not in self.provides:
+            raise TypeError(f"source kind {self.kind!r} provides {sorted(t.__name__ for t in self.provides)}, "
+                            f"not {state_type.__name__}")
+        if state_type is GaussianState:
+            return self.state(values)
+        return self.typed_state(state_type, values)
+
+    def typed_state(self, state_type: type, values: Mapping[str, float] | None = None):
+        """Subclasses: the non-SF typed states they provide (closed forms, channel probes)."""
+        raise NotImplementedError(f"{type(self).__name__} declares {state_type.__name__} in provides but does not build it")
+
     def state_derivatives(self, names: list[str]) -> tuple[GaussianState, list[tuple[GaussianState, GaussianState, float]]]:
         """The state at the truth and, for each parameter, the states at value -/+ step.
 
@@ -107,9 +131,5 @@ class Scene(ABC):
 
     @staticmethod
     def run_gaussian(program) -> GaussianState:
-        """Run ``program`` on SF's gaussian backend and return its state (no measurements)."""
-        from sensing.sf_compat import import_strawberryfields
-
-        sf = import_strawberryfields()
-        state = sf.Engine("gaussian").run(program).state
-        return GaussianState(np.asarray(state.cov()), np.asarray(state.means()))
+        """Run ``program`` through :func:`sensing.contracts.engine.run_gaussian`."""
+        return _run_gaussian(program)

@@ -105,3 +105,27 @@ class ThermalLight:
         values, vectors = np.linalg.eigh(state.photon_correlation().T)
         keep = values > 1e-14 * max(values.max(), 1.0)
         return cls(vectors[:, keep] * np.sqrt(values[keep]), state.modes)
+
+
+@dataclass(frozen=True)
+class ChannelProbe:
+    r"""What a channel-learning detector needs of a random displacement channel: the channel
+    itself (its displacement distribution :math:`p(\alpha)`, see
+    :mod:`sensing.physics.displacements`) and the query set :math:`\{\beta_q\}` of the task.
+
+    The detector chooses the probe it sends (vacuum, squeezed, half of an EPR pair held in a
+    memory) and builds its own outcome model from these.
+
+    Attributes
+    ----------
+    channel : DisplacementDistribution
+    queries : ndarray, complex, shape ``(Q, n)``
+    """
+
+    channel: object
+    queries: np.ndarray
+
+    @property
+    def modes(self) -> int:
+        return int(self.channel.modes)
+

@@ -28,19 +28,18 @@ reference probe**: the state is the moment-matched Gaussian with covariance
 :math:`I + 4\,\mathrm{Cov}(a)` and means :math:`2E[a]` (SF units, :math:`\hbar=2`), exact
 for a Gaussian :math:`p` and the first two moments of the (non-Gaussian) output for a
 mixture. The state object also carries the channel and the query set for the detectors
-(:class:`DisplacementChannelState`).
+(:class:`~sensing.contracts.states.ChannelProbe`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sensing.contracts.scene import Parameter, Scene
-from sensing.contracts.states import GaussianState
+from sensing.contracts.states import ChannelProbe, GaussianState
 from sensing.physics.displacements import (
     MAX_MODES,
     DisplacementDistribution,
@@ -98,15 +97,6 @@ class DisplacementChannelSettings(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class DisplacementChannelState(GaussianState):
-    """The vacuum reference probe after the channel (moment-matched Gaussian, SF units), plus the
-    channel and the query set that detectors need to build their probes and statistics."""
-
-    channel: DisplacementDistribution | None = None
-    queries: np.ndarray | None = None
-
-
 class DisplacementChannelScene(Scene):
     r"""An n-mode random displacement channel with a Gaussian or finite-mixture :math:`p(\alpha)`.
 
@@ -121,7 +111,7 @@ class DisplacementChannelScene(Scene):
     Settings = DisplacementChannelSettings
     parameter_names = ("variance",)
     default_analysis = "channel_learning"
-    provides = frozenset({"displacement_channel"})
+    provides = frozenset({GaussianState, ChannelProbe})
 
     def __init__(self, settings: DisplacementChannelSettings):
         super().__init__(settings)
@@ -189,10 +179,14 @@ class DisplacementChannelScene(Scene):
             sf.ops.Gaussian(cov, means, decomp=False) | q
         return prog
 
-    def state(self, values: Mapping[str, float] | None = None) -> DisplacementChannelState:
+    def state(self, values: Mapping[str, float] | None = None) -> GaussianState:
         if self.settings.modes <= SF_STATE_MAX_MODES:
             base = self.run_gaussian(self.program(values))
             cov, means = base.cov, base.means
         else:  # SF's dense n-mode backend is slow for hundreds of modes; same numbers (tested)
             cov, means = self.reference_moments(values)
-        return DisplacementChannelState(cov, means, classical=True, channel=self._channel(values), queries=self.queries)
+        return GaussianState(cov, means, classical=True)
+
+    def typed_state(self, state_type, values=None) -> ChannelProbe:
+        """The channel at ``values`` and the task's query set."""
+        return ChannelProbe(self._channel(values), self.queries)

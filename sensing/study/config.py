@@ -115,13 +115,7 @@ class RunConfigBase(BaseModel):
         names = [d.name for d in self.detectors]  # type: ignore[attr-defined]
         for name in {n for n in names if names.count(n) > 1}:
             problems.append(f"detectors: the name {name!r} is used by more than one detector; names must be unique")
-        for i, det in enumerate(self.detectors):  # type: ignore[attr-defined]
-            missing = DETECTORS[det.kind].requires - scene_cls.provides
-            if missing:
-                problems.append(
-                    f"detectors.{i}.kind: detector kind {det.kind!r} needs a source providing {sorted(missing)}; "
-                    f"source kind {self.source.kind!r} provides {sorted(scene_cls.provides)}"
-                )
+        problems += pairing_problems(scene_cls, ANALYSES[analysis.kind], [DETECTORS[d.kind] for d in self.detectors])  # type: ignore[attr-defined]
         copies = self.copies or []
         if (self.copies is None) == (self.target is None):
             problems.append("copies: give either copies (a list of copy counts) or target (run to a precision), "
@@ -142,14 +136,49 @@ class RunConfigBase(BaseModel):
         return self
 
 
+def _names(types) -> list[str]:
+    return sorted(t.__name__ for t in types)
+
+
+def pairing_problems(scene_cls, analysis_cls, detector_classes: list[type]) -> list[str]:
+    """Every way the scene, the analysis and the detectors of a config cannot serve each other.
+
+    A detector must accept a typed state the scene provides; the analysis needs typed states
+    from the scene and capabilities from every detector. Each problem names the field and what
+    would be allowed instead.
+    """
+    problems = []
+    scene_kind = scene_cls.kind
+    missing = analysis_cls.scene_provides - scene_cls.provides
+    if missing:
+        fitting = [k for k, a in ANALYSES.items() if a.scene_provides <= scene_cls.provides]
+        sources = [k for k, s in SCENES.items() if analysis_cls.scene_provides <= s.provides]
+        problems.append(f"analysis.kind: analysis {analysis_cls.kind!r} needs a source providing {_names(missing)} "
+                        f"(source kinds {sources}); source kind {scene_kind!r} provides {_names(scene_cls.provides)} "
+                        f"(analyses it can serve: {fitting})")
+    servable = [k for k, d in DETECTORS.items() if d.accepts in scene_cls.provides
+                and analysis_cls.detector_capabilities <= d.capabilities]
+    for i, det in enumerate(detector_classes):
+        if det.accepts not in scene_cls.provides:
+            problems.append(f"detectors.{i}.kind: detector kind {det.kind!r} needs a source providing "
+                            f"{det.accepts.__name__}; source kind {scene_kind!r} provides {_names(scene_cls.provides)} "
+                            f"(detector kinds allowed here: {servable})")
+        elif not analysis_cls.detector_capabilities <= det.capabilities:
+            problems.append(f"detectors.{i}.kind: analysis {analysis_cls.kind!r} needs detectors with "
+                            f"{sorted(analysis_cls.detector_capabilities)}; detector kind {det.kind!r} has "
+                            f"{sorted(det.capabilities)} (detector kinds allowed here: {servable})")
+    return problems
+
+
 def _target_problems(target: TargetSettings, scene_cls, analysis) -> list[str]:
     problems = []
     if target.initial_copies > target.max_copies:
         problems.append(f"target.initial_copies: must not exceed target.max_copies ({target.max_copies}), got {target.initial_copies}")
-    if not hasattr(analysis, "estimate"):
-        problems.append(f"target: analysis kind {analysis.kind!r} makes no estimates; target needs analysis.kind: parameter_estimation")
+    estimated = ANALYSES[analysis.kind].target_parameters(analysis, scene_cls)
+    if estimated is None:
+        able = [k for k, a in ANALYSES.items() if a.target_parameters(a.Settings.model_construct(), scene_cls) is not None]
+        problems.append(f"target: analysis kind {analysis.kind!r} makes no estimates; target needs analysis.kind in {able}")
         return problems
-    estimated = analysis.estimate or list(scene_cls.parameter_names)[:1]
     if target.parameter not in estimated:
         problems.append(f"target.parameter: {target.parameter!r} is not estimated by the analysis; estimated: {estimated}")
     return problems
