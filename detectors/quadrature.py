@@ -399,7 +399,7 @@ class Homodyne(ChannelDetector):
     @classmethod
     def example(cls):
         scene = {"kind": "displacement_channel", "modes": 2, "distribution": "gaussian", "variance": 0.2, "queries": 4,
-                 "query_amplitude": 0.5, "query_region": "axes", "query_seed": 3}
+                 "query_amplitude": 0.5, "query_region": "axes"}
         return scene, {"kind": "homodyne", "name": "homodyne", "squeezing_db": 6.0, "efficiency": 0.9}
 
     def program(self, quadrature: str, displacement: complex = 0.0):

@@ -13,6 +13,7 @@ from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
 from sensing.pipelines.cluster import open_client, resolve_scheduler
 from sensing.pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
 from sensing.pipelines.target import run_to_target, spread_relative_error
+from sensing.contracts.seeds import ANALYSIS_STREAM, stream
 from sensing.results import provenance
 from sensing.study.config import ConfigError, check_size, expand_sweep, load_config
 from sensing.study.registry import ANALYSES, DETECTORS, SCENES
@@ -21,7 +22,7 @@ from sensing.study.registry import ANALYSES, DETECTORS, SCENES
 def _build(point_config, where: str):
     """Scene and detectors of one sweep point; construction errors become ConfigErrors."""
     try:
-        scene = SCENES[point_config.source.kind](point_config.source)
+        scene = SCENES[point_config.source.kind](point_config.source, seed=point_config.seed)
     except ValueError as err:
         raise ConfigError([(f"{where}source", str(err))]) from None
     detectors = []
@@ -104,14 +105,15 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
         If a task fails; the message names the sweep point and detector.
     """
     raw, cfg, dims, built = plan(config, overrides)
-    analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
+    analysis = ANALYSES[cfg.analysis.kind](cfg.analysis, seed=cfg.seed)
     references = [DETECTORS[c["kind"]](DETECTORS[c["kind"]].Settings(**c)) for c in analysis.reference_detectors()]
     units, extra, precision = [], [], {}
     for flat, (where, scene, detectors) in enumerate(built):
         label = where.rstrip(": ") or "run"
         for d, detector in enumerate(detectors):
             units.append(Unit(flat, d, f"{label}, detector {detector.name!r}",
-                              partial(build_model, scene, detector), partial(analysis.analyze_detector, scene, detector)))
+                              partial(build_model, scene, detector),
+                              partial(analysis.analyze_detector, scene, detector, seed=stream(cfg.seed, ANALYSIS_STREAM, flat, d))))
             if cfg.target is not None:
                 precision[(flat, d)] = partial(_relative_error, analysis, scene, detector, cfg.target.parameter)
         extra.append(Extra(flat, label, partial(analysis.analyze_scene, scene, references)))

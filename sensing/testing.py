@@ -27,11 +27,11 @@ Z = 4.5
 
 
 # -- builders ----------------------------------------------------------------------------------
-def build_scene(**settings):
-    """A registered scene from its config fields (``kind`` defaults to ``two_point``)."""
+def build_scene(seed: int = 0, **settings):
+    """A registered scene from its config fields (``kind`` defaults to ``two_point``) and a root seed."""
     settings.setdefault("kind", "two_point")
     cls = SCENES[settings["kind"]]
-    return cls(cls.Settings(**settings))
+    return cls(cls.Settings(**settings), seed=seed)
 
 
 def build_detector(**settings):

@@ -39,7 +39,6 @@ References: Oh et al., PRL 133, 230604 (2024), arXiv:2402.18809; Liu et al., Sci
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +47,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sensing.contracts.analysis import Analysis
+from sensing.contracts.seeds import generator
 from sensing.contracts.states import ChannelProbe
 from sensing.physics.displacements import MAX_MODES
 
@@ -91,7 +91,6 @@ class ChannelLearningSettings(BaseModel):
     empirical: bool = Field(True, description="simulate the sample complexity where affordable")
     empirical_max_copies: float = Field(1e5, ge=10, le=1e9, description="simulate only where the variance count is below this")
     empirical_repetitions: int = Field(64, ge=8, le=10_000, description="simulated experiments per (strategy, modes, N)")
-    empirical_seed: int = Field(0, ge=0, description="seed of the empirical sample-complexity simulations")
 
     @field_validator("modes")
     @classmethod
@@ -173,11 +172,9 @@ class ChannelLearning(Analysis):
     detector_capabilities = frozenset({"channel_estimate"})
 
 
-    def _rng(self, modes: int, label: str) -> np.random.Generator:
-        key = (int(modes), zlib.crc32(label.encode()))
-        return np.random.default_rng(np.random.SeedSequence(self.settings.empirical_seed, spawn_key=key))
-
-    def _complexity(self, scene, detector, empirical: bool = True) -> dict:
+    def _complexity(self, scene, detector, seed=None) -> dict:
+        """Copies needed at every configured mode count; the empirical runs (only with a ``seed``)
+        draw from the child ``modes`` of the unit's seed."""
         s = self.settings
         out = {"hoeffding": [], "variance": [], "empirical": []}
         for n in s.modes:
@@ -186,17 +183,17 @@ class ChannelLearning(Analysis):
             counts = copies_needed(model, s.epsilon, s.delta)
             out["hoeffding"].append(counts["hoeffding"])
             out["variance"].append(counts["variance"])
-            affordable = empirical and s.empirical and counts["variance"] <= s.empirical_max_copies
+            affordable = seed is not None and s.empirical and counts["variance"] <= s.empirical_max_copies
             out["empirical"].append(
                 empirical_copies_needed(model, s.epsilon, s.delta, s.empirical_max_copies, s.empirical_repetitions,
-                                        self._rng(n, detector.name)) if affordable else float("nan"))
+                                        generator(seed, n)) if affordable else float("nan"))
         return {k: np.array(v) for k, v in out.items()}
 
-    def analyze_detector(self, scene, detector, statistics):
+    def analyze_detector(self, scene, detector, statistics, seed=None):
         model = detector.outcome_model(scene.prepare(ChannelProbe))
         estimates = model.estimate(statistics)  # (checkpoints, repetitions, Q)
         return {"estimates": estimates, "noise_per_mode": model.noise_per_mode, "variance": model.estimator_variance(),
-                "noise": model.noise, "complexity": self._complexity(scene, detector)}
+                "noise": model.noise, "complexity": self._complexity(scene, detector, seed)}
 
     def reference_detectors(self) -> list[dict]:
         """The conventional reference: vacuum probe + heterodyne with ``conventional_efficiency``."""
@@ -213,7 +210,7 @@ class ChannelLearning(Analysis):
             "photons_per_copy": scene.photons_per_copy,
             # analytic only: the simulated conventional counts are those of a configured detector
             # with the same noise (see assemble), so they are not simulated twice
-            "conventional": self._complexity(scene, conventional, empirical=False),
+            "conventional": self._complexity(scene, conventional),
             "conventional_noise": conventional.noise(),
             "bound": np.array([entanglement_free_bound(n, kappa_squared, scene.settings.queries, s.epsilon, s.delta) for n in s.modes]),
         }

@@ -75,7 +75,7 @@ class ParameterEstimation(Analysis):
     def names(self, scene) -> list[str]:
         return list(self.settings.estimate or scene.parameter_names[:1])
 
-    def analyze_detector(self, scene, detector, statistics):
+    def analyze_detector(self, scene, detector, statistics, seed=None):
         names = self.names(scene)
         derivatives = scene.state_derivatives(names)
         fisher = detector_fisher_information(scene, detector, names, derivatives)

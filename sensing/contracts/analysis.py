@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import xarray as xr
 from pydantic import BaseModel
 
@@ -26,8 +27,10 @@ class Analysis(ABC):
     #: Capabilities every detector must declare (``Detector.capabilities``).
     detector_capabilities: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, settings: BaseModel):
+    def __init__(self, settings: BaseModel, seed: int = 0):
         self.settings = settings
+        #: Root seed of the run (an analysis that draws numbers uses the ``seed`` it is passed).
+        self.seed = int(seed)
 
     @classmethod
     def check(cls, settings: BaseModel, scene_cls: type, detector_classes: list[type]) -> list[str]:
@@ -35,7 +38,7 @@ class Analysis(ABC):
         return []
 
     @abstractmethod
-    def analyze_detector(self, scene, detector, statistics: dict) -> dict:
+    def analyze_detector(self, scene, detector, statistics: dict, seed: np.random.SeedSequence | None = None) -> dict:
         """Results for one detector at one sweep point; ``statistics`` are ``(checkpoints, repetitions, ...)``."""
 
     @classmethod

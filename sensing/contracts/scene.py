@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sensing.contracts.engine import run_gaussian as _run_gaussian
+from sensing.contracts.seeds import TASK_STREAM, generator, stream
 from sensing.contracts.states import GaussianState
 
 
@@ -62,8 +63,14 @@ class Scene(ABC):
     #: The typed states :meth:`prepare` can return (detectors declare the one they accept).
     provides: ClassVar[frozenset[type]] = frozenset({GaussianState})
 
-    def __init__(self, settings: BaseModel):
+    def __init__(self, settings: BaseModel, seed: int = 0):
         self.settings = settings
+        #: Root seed of the run; a scene whose task is random draws it from :meth:`task_generator`.
+        self.seed = int(seed)
+
+    def task_generator(self, *key: int) -> np.random.Generator:
+        """Generator of the task stream ``key`` of the run's root seed (:mod:`sensing.contracts.seeds`)."""
+        return generator(stream(self.seed, TASK_STREAM), *key)
 
     @property
     @abstractmethod

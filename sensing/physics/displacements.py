@@ -142,7 +142,7 @@ def query_vectors(queries: np.ndarray) -> np.ndarray:
     return 2.0 * np.concatenate([queries.imag, -queries.real], axis=-1)
 
 
-def make_queries(modes: int, count: int, amplitude: float, region: str, seed: int) -> np.ndarray:
+def make_queries(modes: int, count: int, amplitude: float, region: str, rng: np.random.Generator) -> np.ndarray:
     r"""The query set :math:`\{\beta_q\}`, complex shape ``(count, modes)``.
 
     ``sphere``: :math:`|\beta_{q,j}| = \kappa` for every mode with uniformly random phases, so
@@ -151,9 +151,8 @@ def make_queries(modes: int, count: int, amplitude: float, region: str, seed: in
     {0, pi/2, pi, 3pi/2}, so each :math:`\beta_j` is real or imaginary (what single-quadrature
     homodyne strategies can answer). ``gaussian``:
     :math:`\beta_{q,j}\sim\mathcal{CN}(0,\kappa^2)` (the averaged-query model of PHYSICS.md §1.2).
-    The draw uses its own seed so that it is part of the task, not of the data.
+    ``rng`` is the task's own stream (not the data's), so the queries are part of the task.
     """
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(modes,)))
     if region == "sphere":
         return amplitude * np.exp(2j * np.pi * rng.random((count, modes)))
     if region == "axes":

@@ -12,7 +12,8 @@ The channel (PHYSICS.md §1.2) is
 and :math:`\Lambda^\dagger(D(\beta)) = \lambda(\beta) D(\beta)`. One copy is one use of the
 channel. The learner must estimate :math:`\lambda(\beta_q)` at ``queries`` points
 :math:`\beta_q` revealed after the data were taken; the query set belongs to the task and is
-therefore part of the scene (``query_region``, ``query_amplitude``, ``query_seed``).
+therefore part of the scene (``query_region``, ``query_amplitude``; drawn from the run's root
+seed, :mod:`sensing.contracts.seeds`).
 
 Real-vector form used everywhere in the code: :math:`a = (\mathrm{Re}\,\alpha,
 \mathrm{Im}\,\alpha)` (length 2n, "xxpp" order) and
@@ -82,13 +83,11 @@ class DisplacementChannelSettings(BaseModel):
         None, ge=1, le=10_000, description="mixture: draw this many per-mode displacements CN(0, component_scale^2) instead"
     )
     component_scale: float = Field(0.3, gt=0.0, le=10.0, description="mixture: scale of random component displacements")
-    component_seed: int = Field(0, ge=0, description="seed of the random mixture components (part of the channel)")
     queries: int = Field(8, ge=1, le=1024, description="number of query points beta_q (dim `query`)")
     query_amplitude: float = Field(
         0.4472135955, gt=0.0, le=10.0, description="kappa: per-mode query size |beta_j| (sphere) or rms (gaussian)"
     )
     query_region: Literal["sphere", "axes", "gaussian"] = Field("sphere", description="how query points are drawn")
-    query_seed: int = Field(2402_18809, ge=0, description="seed of the query draw (part of the task)")
 
     @model_validator(mode="after")
     def _mixture_needs_components(self):
@@ -113,16 +112,21 @@ class DisplacementChannelScene(Scene):
     default_analysis = "channel_learning"
     provides = frozenset({GaussianState, ChannelProbe})
 
-    def __init__(self, settings: DisplacementChannelSettings):
-        super().__init__(settings)
-        self.channel = self.distribution(settings)
+    #: Task streams (:meth:`task_generator`): the query set and random mixture components.
+    QUERY_STREAM, COMPONENT_STREAM = 0, 1
+
+    def __init__(self, settings: DisplacementChannelSettings, seed: int = 0):
+        super().__init__(settings, seed)
+        self.channel = self.distribution(settings, rng=self.task_generator(self.COMPONENT_STREAM, settings.modes))
         mean, cov = self.channel.moments()
         per_mode = float(np.trace(cov)) / settings.modes
         self._parameters = {"variance": Parameter("variance", per_mode, "photons", (0.0, max(1.0, 10 * per_mode)), 1e-4)}
-        self.queries = make_queries(settings.modes, settings.queries, settings.query_amplitude, settings.query_region, settings.query_seed)
+        self.queries = make_queries(settings.modes, settings.queries, settings.query_amplitude, settings.query_region,
+                                    self.task_generator(self.QUERY_STREAM, settings.modes))
 
     @staticmethod
-    def distribution(s: DisplacementChannelSettings, variance: float | None = None) -> DisplacementDistribution:
+    def distribution(s: DisplacementChannelSettings, variance: float | None = None,
+                     rng: np.random.Generator | None = None) -> DisplacementDistribution:
         """The displacement distribution the settings describe."""
         if s.distribution == "gaussian":
             return GaussianDisplacements(s.modes, s.variance if variance is None else variance, s.correlation, complex(*s.mean))
@@ -131,7 +135,8 @@ class DisplacementChannelScene(Scene):
             values = np.array([complex(*c.displacement) for c in s.components])
             displacements = np.repeat(values[:, None], s.modes, axis=1)
         else:
-            rng = np.random.default_rng(np.random.SeedSequence(s.component_seed, spawn_key=(s.modes,)))
+            if rng is None:
+                raise ValueError("random mixture components need the task's generator")
             k = s.random_components
             weights = rng.dirichlet(np.ones(k))
             displacements = s.component_scale * (rng.standard_normal((k, s.modes)) + 1j * rng.standard_normal((k, s.modes))) / np.sqrt(2)
@@ -139,7 +144,7 @@ class DisplacementChannelScene(Scene):
 
     def resized(self, modes: int) -> "DisplacementChannelScene":
         """The same task family on ``modes`` modes (used by the sample-complexity-vs-modes analysis)."""
-        return type(self)(self.settings.model_copy(update={"modes": int(modes)}))
+        return type(self)(self.settings.model_copy(update={"modes": int(modes)}), self.seed)
 
     @property
     def parameters(self) -> dict[str, Parameter]:

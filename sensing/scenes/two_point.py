@@ -91,8 +91,8 @@ class TwoPointScene(Scene):
     parameter_names = ("separation", "centroid", "relative_brightness")
     provides = frozenset({GaussianState, ThermalLight})
 
-    def __init__(self, settings: TwoPointSettings):
-        super().__init__(settings)
+    def __init__(self, settings: TwoPointSettings, seed: int = 0):
+        super().__init__(settings, seed)
         s = settings
         sigma = s.psf_sigma
         search_separation = max(4.0 * sigma, 3.0 * s.separation)
