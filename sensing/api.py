@@ -14,7 +14,7 @@ from sensing.pipelines.cluster import open_client, resolve_scheduler
 from sensing.pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
 from sensing.pipelines.target import run_to_target, spread_relative_error
 from sensing.contracts.seeds import ANALYSIS_STREAM, stream
-from sensing.results import provenance
+from sensing.results import assemble, provenance
 from sensing.study.config import ConfigError, check_size, expand_sweep, load_config
 from sensing.study.registry import ANALYSES, DETECTORS, SCENES
 
@@ -52,7 +52,7 @@ def plan(config: str | Path | dict, overrides: dict[str, Any] | None = None):
     built = []
     for index, point_config in points:
         where = "" if not dims else "sweep[" + ", ".join(f"{d}={v[i]!r}" for (d, v), i in zip(dims.items(), index)) + "]: "
-        built.append((where, *_build(point_config, where)))
+        built.append((where, *_build(point_config, where), point_config))
     names = [[d.name for d in b[2]] for b in built]
     if any(n != names[0] for n in names):
         raise ConfigError([("sweep", "detector names must be the same at every sweep point")])
@@ -108,7 +108,7 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis, seed=cfg.seed)
     references = [DETECTORS[c["kind"]](DETECTORS[c["kind"]].Settings(**c)) for c in analysis.reference_detectors()]
     units, extra, precision = [], [], {}
-    for flat, (where, scene, detectors) in enumerate(built):
+    for flat, (where, scene, detectors, _) in enumerate(built):
         label = where.rstrip(": ") or "run"
         for d, detector in enumerate(detectors):
             units.append(Unit(flat, d, f"{label}, detector {detector.name!r}",
@@ -160,8 +160,9 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     ordered = [results[p] for p in range(n_points)]
     if cfg.target is not None:
         cfg = cfg.model_copy(update={"copies": copies})
-    ds = analysis.assemble(cfg, raw, dims, [d.name for d in built[0][2]],
-                           [r["scene"] for r in ordered], [r["detectors"] for r in ordered])
+    detector_names = [d.name for d in built[0][2]]
+    ds = assemble([analysis.point_dataset(b[3].model_copy(update={"copies": list(copies), "target": None}), r["scene"],
+                                          r["detectors"], detector_names) for b, r in zip(built, ordered)], dims)
     if cfg.target is not None:
         _record_target(ds, cfg, dims, n_det, reached)
     ds.attrs.update(provenance(cfg, raw))

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 import yaml
 
@@ -37,6 +38,46 @@ def provenance(config, raw: dict) -> dict:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "conventions": "hbar = 2, xxpp ordering; information per copy (one temporal mode or one channel use)",
     }
+
+
+class AssemblyError(ValueError):
+    """Per-point datasets that cannot be put on one grid (an analysis broke its contract)."""
+
+
+def assemble(points: list[xr.Dataset], dims: dict[str, list]) -> xr.Dataset:
+    """The run's dataset: per-point datasets (sweep order) stacked along the sweep dims.
+
+    Every variable gets the sweep dims first, in config order, then its own; coordinates and
+    attributes come from the first point; ``attrs["sweep_dims"]`` records the sweep dims
+    (:func:`sensing.contracts.analysis.sweep_dims`). The sweep dims' names were chosen at
+    validation so that they never collide with a result variable or dim.
+
+    Raises
+    ------
+    AssemblyError
+        If points disagree in their variables, dims or shapes, or a sweep dim collides.
+    """
+    first = points[0]
+    shape = tuple(len(v) for v in dims.values())
+    if int(np.prod(shape, dtype=int)) != len(points):
+        raise AssemblyError(f"{len(points)} point datasets for a sweep of shape {shape}")
+    clash = set(dims) & (set(first.variables) | set(first.dims))
+    if clash:
+        raise AssemblyError(f"sweep dims {sorted(clash)} collide with result names")
+    out = xr.Dataset(coords={**{d: (d, list(v)) for d, v in dims.items()}})
+    for name, var in first.coords.items():
+        out = out.assign_coords({name: var})
+    for name, var in first.data_vars.items():
+        parts = []
+        for index, point in enumerate(points):
+            if name not in point or point[name].dims != var.dims or point[name].shape != var.shape:
+                raise AssemblyError(f"sweep point {index}: variable {name!r} has dims/shape "
+                                    f"{getattr(point.get(name), 'sizes', None)}, the first point {dict(var.sizes)}")
+            parts.append(point[name].values)
+        out[name] = (tuple(dims) + var.dims, np.stack(parts).reshape(shape + var.shape), dict(var.attrs))
+    out.attrs.update(first.attrs)
+    out.attrs["sweep_dims"] = json.dumps(list(dims))
+    return out
 
 
 def check_writable(out: Path, overwrite: bool) -> None:

@@ -46,7 +46,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sensing.contracts.analysis import Analysis
+from sensing.contracts.analysis import Analysis, sweep_dims
 from sensing.contracts.seeds import generator
 from sensing.contracts.states import ChannelProbe
 from sensing.physics.displacements import MAX_MODES
@@ -168,6 +168,8 @@ class ChannelLearning(Analysis):
     kind = "channel_learning"
 
     Settings = ChannelLearningSettings
+    schema = SCHEMA
+    result_dims = frozenset({"detector", "copies", "repetition", "query", "modes"})
     scene_provides = frozenset({ChannelProbe})
     detector_capabilities = frozenset({"channel_estimate"})
 
@@ -215,56 +217,55 @@ class ChannelLearning(Analysis):
             "bound": np.array([entanglement_free_bound(n, kappa_squared, scene.settings.queries, s.epsilon, s.delta) for n in s.modes]),
         }
 
-    def assemble(self, config, raw, dims, detector_names, scene_results, detector_results):
+    def point_dataset(self, config, scene_result, detector_results, detector_names):
         s = self.settings
-        shape = tuple(len(v) for v in dims.values())
-        sd = tuple(dims)
         copies = np.asarray(config.copies)
         reps = config.repetitions
-        n_q = scene_results[0]["true"].size
-        n_d, n_m = len(detector_names), len(s.modes)
-
-        def grid(values, trailing):
-            return np.asarray(values).reshape(shape + trailing)
-
-        true = grid([r["true"] for r in scene_results], (n_q,))
-        est = grid([[d["estimates"] for d in point] for point in detector_results], (n_d, len(copies), reps, n_q))
-        variance = grid([[d["variance"] for d in point] for point in detector_results], (n_d, n_q))
-        coords = {**{k: list(v) for k, v in dims.items()}, "detector": detector_names, "copies": copies,
-                  "repetition": np.arange(reps), "query": np.arange(n_q), "modes": np.asarray(s.modes)}
+        true = np.asarray(scene_result["true"])
+        n_q = true.size
+        est = np.stack([d["estimates"] for d in detector_results])
+        variance = np.stack([d["variance"] for d in detector_results])
+        coords = {"detector": detector_names, "copies": copies, "repetition": np.arange(reps), "query": np.arange(n_q),
+                  "modes": np.asarray(s.modes)}
         ds = xr.Dataset(coords=coords)
-        ds["photons_per_copy"] = (sd, grid([r["photons_per_copy"] for r in scene_results], ()))
-        ds["query_norm_squared"] = (sd + ("query",), grid([r["query_norm_squared"] for r in scene_results], (n_q,)))
-        ds["true_value_real"] = (sd + ("query",), true.real)
-        ds["true_value_imag"] = (sd + ("query",), true.imag)
-        ds["noise_per_mode"] = (sd + ("detector",), grid([[d["noise_per_mode"] for d in p] for p in detector_results], (n_d,)))
-        ds["estimate_real"] = (sd + ("detector", "copies", "repetition", "query"), est.real)
-        ds["estimate_imag"] = (sd + ("detector", "copies", "repetition", "query"), est.imag)
+        ds["photons_per_copy"] = ((), float(scene_result["photons_per_copy"]))
+        ds["query_norm_squared"] = ("query", np.asarray(scene_result["query_norm_squared"]))
+        ds["true_value_real"] = ("query", true.real)
+        ds["true_value_imag"] = ("query", true.imag)
+        ds["noise_per_mode"] = ("detector", np.array([d["noise_per_mode"] for d in detector_results]))
+        ds["estimate_real"] = (("detector", "copies", "repetition", "query"), est.real)
+        ds["estimate_imag"] = (("detector", "copies", "repetition", "query"), est.imag)
         err_re = ds["estimate_real"] - ds["true_value_real"]
         err_im = ds["estimate_imag"] - ds["true_value_imag"]
         ds["bias_real"] = err_re.mean("repetition")
         ds["bias_imag"] = err_im.mean("repetition")
         abs2 = err_re**2 + err_im**2
         ds["mse"] = abs2.mean("repetition")
-        ds["predicted_mse"] = xr.DataArray(variance, dims=sd + ("detector", "query")) / ds["copies"]
+        ds["predicted_mse"] = xr.DataArray(variance, dims=("detector", "query")) / ds["copies"]
         ds["failure_rate"] = (np.sqrt(abs2).max("query") > s.epsilon).mean("repetition")
-        conventional = {form: np.array([r["conventional"][form] for r in scene_results]) for form in ("hoeffding", "variance", "empirical")}
-        for i, point in enumerate(detector_results):  # simulated conventional = a configured detector with its noise
-            twin = [d for d in point if np.allclose(d["noise"], scene_results[i]["conventional_noise"], rtol=1e-9, atol=1e-12)]
-            if twin:
-                conventional["empirical"][i] = twin[0]["complexity"]["empirical"]
+        conventional = {form: np.array(scene_result["conventional"][form], dtype=float) for form in ("hoeffding", "variance", "empirical")}
+        # simulated conventional = a configured detector with the conventional noise
+        twin = [d for d in detector_results if np.allclose(d["noise"], scene_result["conventional_noise"], rtol=1e-9, atol=1e-12)]
+        if twin:
+            conventional["empirical"] = np.asarray(twin[0]["complexity"]["empirical"], dtype=float)
         for form in ("hoeffding", "variance", "empirical"):
-            ds[f"copies_needed_{form}"] = (sd + ("detector", "modes"),
-                                           grid([[d["complexity"][form] for d in p] for p in detector_results], (n_d, n_m)))
-            ds[f"conventional_copies_needed_{form}"] = (sd + ("modes",), grid(conventional[form], (n_m,)))
-        ds["entanglement_free_bound_copies"] = (sd + ("modes",), grid([r["bound"] for r in scene_results], (n_m,)))
+            ds[f"copies_needed_{form}"] = (("detector", "modes"), np.stack([d["complexity"][form] for d in detector_results]))
+            ds[f"conventional_copies_needed_{form}"] = ("modes", conventional[form])
+        ds["entanglement_free_bound_copies"] = ("modes", np.asarray(scene_result["bound"]))
         ds["advantage_log10_vs_conventional"] = np.log10(ds["conventional_copies_needed_variance"] / ds["copies_needed_variance"])
         ds["advantage_log10_vs_conventional_empirical"] = np.log10(
             ds["conventional_copies_needed_empirical"] / ds["copies_needed_empirical"])
         ds["advantage_log10_vs_entanglement_free_bound"] = np.log10(ds["entanglement_free_bound_copies"] / ds["copies_needed_variance"])
         for name, text in SCHEMA.items():
+            ds[name].attrs["long_name"] = text
             ds[name].attrs["description"] = text
-        ds = ds.transpose(*sd, "detector", "copies", "repetition", "query", "modes", missing_dims="ignore")
+            if name.startswith(("copies_needed", "conventional_copies_needed", "entanglement_free_bound")):
+                ds[name].attrs["units"] = "channel uses"
+            elif name.startswith("advantage_log10"):
+                ds[name].attrs["units"] = "orders of magnitude"
+            else:
+                ds[name].attrs["units"] = "1"
+        ds = ds.transpose("detector", "copies", "repetition", "query", "modes", missing_dims="ignore")
         ds.attrs["epsilon"] = s.epsilon
         ds.attrs["delta"] = s.delta
         ds.attrs["query_amplitude"] = float(config.source.query_amplitude)
@@ -280,7 +281,7 @@ class ChannelLearning(Analysis):
 
 
 def _points(ds: xr.Dataset):
-    sweep = [d for d in ds["photons_per_copy"].dims]
+    sweep = sweep_dims(ds)
     stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
     for i in range(stacked.sizes["point"]):
         p = stacked.isel(point=i)
@@ -332,7 +333,7 @@ def channel_learning_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.grid(True, which="both", alpha=0.3)
     files.append(_save(plt, fig, out / "estimation_error_vs_copies.png"))
 
-    sweep = list(ds["photons_per_copy"].dims)
+    sweep = sweep_dims(ds)
     last = ds.isel(modes=-1)
     n_max = int(ds["modes"].values[-1])
     varied = [det for det in ds["detector"].values

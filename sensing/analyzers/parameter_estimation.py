@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
-from sensing.contracts.analysis import Analysis
+from sensing.contracts.analysis import Analysis, sweep_dims
 from sensing.contracts.states import GaussianState
 from sensing.analyzers.estimation import maximum_likelihood
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
@@ -55,6 +55,8 @@ class ParameterEstimation(Analysis):
     kind = "parameter_estimation"
 
     Settings = ParameterEstimationSettings
+    schema = SCHEMA
+    result_dims = frozenset({"detector", "parameter", "parameter2", "copies", "repetition"})
     scene_provides = frozenset({GaussianState})
     detector_capabilities = frozenset({"likelihood"})
 
@@ -98,8 +100,8 @@ class ParameterEstimation(Analysis):
             "names": names,
         }
 
-    def assemble(self, config, raw, dims, detector_names, scene_results, detector_results):
-        return assemble_estimation(config, raw, dims, detector_names, scene_results, detector_results)
+    def point_dataset(self, config, scene_result, detector_results, detector_names):
+        return point_estimation_dataset(config, detector_names, scene_result, detector_results)
 
     def plots(self, ds, out):
         from sensing.analyzers.plots import make_plots
@@ -121,63 +123,64 @@ def _inverse_diagonal(matrix: np.ndarray) -> np.ndarray:
     return out
 
 
-def assemble_estimation(config, raw: dict, dims: dict, detector_names: list[str], scene_results: list[dict], detector_results: list[list[dict]]) -> xr.Dataset:
-    """Build the results dataset from per-point analyses (points in sweep order)."""
-    names = list(scene_results[0]["names"])
-    shape = tuple(len(v) for v in dims.values())
-    sweep_dims = tuple(dims)
+def point_estimation_dataset(config, detector_names: list[str], scene_result: dict, detector_results: list[dict]) -> xr.Dataset:
+    """One sweep point's results dataset (the README schema, without sweep dims)."""
+    names = list(scene_result["names"])
     copies = np.asarray(config.copies)
-
-    def grid(values, trailing):
-        return np.asarray(values).reshape(shape + trailing)
-
-    n_p, n_d = len(names), len(detector_names)
-    qfi = grid([s["quantum_fisher"] for s in scene_results], (n_p, n_p))
-    true = grid([s["true"] for s in scene_results], (n_p,))
-    photons = grid([s["photons_per_copy"] for s in scene_results], ())
-    fim = grid([[d["fisher"] for d in point] for point in detector_results], (n_d, n_p, n_p))
-    detected = grid([[d["detected_photons_per_copy"] for d in point] for point in detector_results], (n_d,))
-    est = grid([[d["estimates"] for d in point] for point in detector_results], (n_d, len(copies), config.repetitions, n_p))
-
-    sd = sweep_dims
-    coords = {**{k: list(v) for k, v in dims.items()}, "detector": detector_names, "parameter": names,
-              "parameter2": names, "copies": copies, "repetition": np.arange(config.repetitions)}
+    qfi = np.asarray(scene_result["quantum_fisher"])
+    fim = np.stack([d["fisher"] for d in detector_results])
+    coords = {"detector": detector_names, "parameter": names, "parameter2": names, "copies": copies,
+              "repetition": np.arange(config.repetitions)}
     ds = xr.Dataset(coords=coords)
-    ds["true_value"] = (sd + ("parameter",), true)
-    ds["photons_per_copy"] = (sd, photons)
-    ds["detected_photons_per_copy"] = (sd + ("detector",), detected)
-    ds["fisher_information_matrix"] = (sd + ("detector", "parameter", "parameter2"), fim)
-    ds["fisher_information"] = (sd + ("detector", "parameter"), np.diagonal(fim, axis1=-2, axis2=-1))
-    ds["quantum_fisher_information_matrix"] = (sd + ("parameter", "parameter2"), qfi)
-    ds["quantum_fisher_information"] = (sd + ("parameter",), np.diagonal(qfi, axis1=-2, axis2=-1))
+    ds["true_value"] = ("parameter", np.asarray(scene_result["true"]))
+    ds["photons_per_copy"] = ((), float(scene_result["photons_per_copy"]))
+    ds["detected_photons_per_copy"] = ("detector", np.array([d["detected_photons_per_copy"] for d in detector_results]))
+    ds["fisher_information_matrix"] = (("detector", "parameter", "parameter2"), fim)
+    ds["fisher_information"] = (("detector", "parameter"), np.diagonal(fim, axis1=-2, axis2=-1))
+    ds["quantum_fisher_information_matrix"] = (("parameter", "parameter2"), qfi)
+    ds["quantum_fisher_information"] = ("parameter", np.diagonal(qfi).copy())
     ds["fisher_information_per_photon"] = ds["fisher_information"] / ds["photons_per_copy"]
     ds["quantum_fisher_information_per_photon"] = ds["quantum_fisher_information"] / ds["photons_per_copy"]
-    ds["estimate"] = (sd + ("detector", "copies", "repetition", "parameter"), est)
+    ds["estimate"] = (("detector", "copies", "repetition", "parameter"), np.stack([d["estimates"] for d in detector_results]))
     error = ds["estimate"] - ds["true_value"]
     ds["bias"] = error.mean("repetition")
     ds["mse"] = (error**2).mean("repetition")
-    ds["crb"] = xr.DataArray(_inverse_diagonal(fim), dims=sd + ("detector", "parameter")) / ds["copies"]
-    ds["quantum_crb"] = xr.DataArray(_inverse_diagonal(qfi), dims=sd + ("parameter",)) / ds["copies"]
+    ds["crb"] = xr.DataArray(_inverse_diagonal(fim), dims=("detector", "parameter")) / ds["copies"]
+    ds["quantum_crb"] = xr.DataArray(_inverse_diagonal(qfi), dims=("parameter",)) / ds["copies"]
     ds["efficiency"] = ds["crb"] / ds["mse"]
+    units = scene_result["units"]
+    common = set(units.values())
+    unit = common.pop() if len(common) == 1 else None
     for name, text in SCHEMA.items():
+        ds[name].attrs["long_name"] = text
         ds[name].attrs["description"] = text
-    ds = ds.transpose(*sd, "detector", "copies", "repetition", "parameter", "parameter2", missing_dims="ignore")
-    ds.attrs["units"] = json.dumps(scene_results[0]["units"])
+        per = UNITS.get(name)
+        if per is not None and unit is not None:
+            ds[name].attrs["units"] = per.format(u=unit) if unit else "1"
+    ds = ds.transpose("detector", "copies", "repetition", "parameter", "parameter2", missing_dims="ignore")
+    ds.attrs["units"] = json.dumps(units)
     return ds
 
+
+#: CF ``units`` of the variables, in the parameters' unit ``u`` (set when all parameters share one).
+UNITS = {"true_value": "{u}", "estimate": "{u}", "bias": "{u}", "mse": "{u}^2", "crb": "{u}^2", "quantum_crb": "{u}^2",
+         "fisher_information": "{u}^-2", "quantum_fisher_information": "{u}^-2",
+         "fisher_information_per_photon": "{u}^-2", "quantum_fisher_information_per_photon": "{u}^-2",
+         "fisher_information_matrix": "{u}^-2", "quantum_fisher_information_matrix": "{u}^-2",
+         "photons_per_copy": "1", "detected_photons_per_copy": "1", "efficiency": "1"}
 
 
 def estimation_summary(ds: xr.Dataset) -> str:
     """A text table: per sweep point and detector, information per photon and estimator efficiency."""
     first = str(ds["parameter"].values[0])
-    sweep_dims = [d for d in ds["true_value"].dims if d != "parameter"]
+    sweep = sweep_dims(ds)
     largest = ds["copies"].values[-1]
-    header = [*sweep_dims, "detector", f"J/photon({first})", "J/QFI", f"sqrt(mse)@{largest:.0e}", "sqrt(crb)", "efficiency"]
+    header = [*sweep, "detector", f"J/photon({first})", "J/QFI", f"sqrt(mse)@{largest:.0e}", "sqrt(crb)", "efficiency"]
     rows = []
-    stacked = ds.stack(point=sweep_dims) if sweep_dims else ds.expand_dims(point=[0])
+    stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
     for i in range(stacked.sizes["point"]):
         p = stacked.isel(point=i)
-        coords = [f"{p[d].item():.4g}" if isinstance(p[d].item(), float) else str(p[d].item()) for d in sweep_dims]
+        coords = [f"{p[d].item():.4g}" if isinstance(p[d].item(), float) else str(p[d].item()) for d in sweep]
         q = float(p["quantum_fisher_information_per_photon"].sel(parameter=first))
         for det in ds["detector"].values:
             s = p.sel(detector=det, parameter=first)

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from sensing.contracts.analysis import sweep_dims
+
 
 def _pyplot():
     import matplotlib
@@ -20,16 +22,16 @@ def _pyplot():
 
 def _x_dim(ds: xr.Dataset) -> str | None:
     """The swept dimension to put on the x axis: the first estimated parameter if swept, else the first numeric one."""
-    sweep_dims = [d for d in ds["true_value"].dims if d != "parameter"]
+    swept = sweep_dims(ds)
     first = str(ds["parameter"].values[0])
-    if first in sweep_dims:
+    if first in swept:
         return first
-    numeric = [d for d in sweep_dims if np.issubdtype(ds[d].dtype, np.number)]
+    numeric = [d for d in swept if np.issubdtype(ds[d].dtype, np.number)]
     return numeric[0] if numeric else None
 
 
 def _fix_other_dims(ds: xr.Dataset, keep: str | None) -> tuple[xr.Dataset, str]:
-    others = [d for d in ds["true_value"].dims if d not in ("parameter", keep)]
+    others = [d for d in sweep_dims(ds) if d != keep]
     fixed = {d: ds[d].values[0] for d in others}
     note = ", ".join(f"{d}={v}" for d, v in fixed.items())
     return ds.sel(fixed) if fixed else ds, note

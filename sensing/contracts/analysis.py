@@ -3,7 +3,10 @@
 An analysis is chosen by ``analysis.kind`` in a config. The pipeline calls
 :meth:`Analysis.analyze_detector` once per (sweep point, detector) with the statistics
 reduced at every copy checkpoint, and :meth:`Analysis.analyze_scene` once per sweep point;
-:meth:`Analysis.assemble` turns those results into the run's ``xarray.Dataset``.
+:meth:`Analysis.point_dataset` turns one point's results into a labelled ``xarray.Dataset``
+(no sweep dims). The framework concatenates the points along the sweep dims
+(:func:`sensing.results.assemble`), writes the file and hands :meth:`plots` and
+:meth:`summary` the run's dataset, whose sweep dims it records (:func:`sweep_dims`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,16 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
+import json
+
 import numpy as np
 import xarray as xr
 from pydantic import BaseModel
+
+
+def sweep_dims(ds: xr.Dataset) -> list[str]:
+    """The sweep dims of a run's dataset, in config order (recorded by the framework)."""
+    return list(json.loads(ds.attrs.get("sweep_dims", "[]")))
 
 
 class Analysis(ABC):
@@ -26,7 +36,15 @@ class Analysis(ABC):
     scene_provides: ClassVar[frozenset[type]] = frozenset()
     #: Capabilities every detector must declare (``Detector.capabilities``).
     detector_capabilities: ClassVar[frozenset[str]] = frozenset()
+    #: ``{variable: description}`` of the variables :meth:`point_dataset` returns (the README schema).
+    schema: ClassVar[dict[str, str]] = {}
+    #: Dims of those variables (other than sweep dims).
+    result_dims: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def result_names(cls) -> frozenset[str]:
+        """Names a sweep dim may not take: the result variables, their dims and coordinates."""
+        return frozenset(cls.schema) | cls.result_dims
     def __init__(self, settings: BaseModel, seed: int = 0):
         self.settings = settings
         #: Root seed of the run (an analysis that draws numbers uses the ``seed`` it is passed).
@@ -59,9 +77,11 @@ class Analysis(ABC):
         the :meth:`reference_detectors` built for this point)."""
 
     @abstractmethod
-    def assemble(self, config, raw: dict, dims: dict, detector_names: list[str],
-                 scene_results: list[dict], detector_results: list[list[dict]]) -> xr.Dataset:
-        """The run's dataset, sweep dims first; points arrive in sweep order."""
+    def point_dataset(self, config, scene_result: dict, detector_results: list[dict],
+                      detector_names: list[str]) -> xr.Dataset:
+        """One sweep point's labelled results (dims named, ``long_name``/``units`` attributes),
+        from :meth:`analyze_scene` and every detector's :meth:`analyze_detector`.
+        ``config`` is the point's validated config (``copies`` as run)."""
 
     def plots(self, ds: xr.Dataset, out: Path) -> list[Path]:
         """PNG files written to ``out``."""

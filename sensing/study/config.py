@@ -328,9 +328,30 @@ def load_config(source: str | Path | dict, overrides: dict[str, Any] | None = No
     return raw, validate(raw)
 
 
-def dim_name(path: str) -> str:
-    """Result dimension of a swept field: its last path component."""
-    return path.split(".")[-1]
+#: Names no sweep dim may take, whatever the analysis.
+RESERVED_DIMS = frozenset({"detector", "parameter", "parameter2", "copies", "repetition", "outcome"})
+
+
+def dim_name(path: str, taken: frozenset[str] = frozenset()) -> str:
+    """Result dimension of a swept field: its last path component, or, when that is a result
+    name, a reserved name or the last component of another swept field, the whole path joined
+    by underscores (``detectors.camera.efficiency`` -> ``camera_efficiency``,
+    ``detectors.0.efficiency`` -> ``detector0_efficiency``, ``source.modes`` -> ``source_modes``)."""
+    parts = path.split(".")
+    if parts[-1] not in taken:
+        return parts[-1]
+    if parts[0] == "detectors" and len(parts) > 2:
+        head = f"detector{parts[1]}" if parts[1].lstrip("-").isdigit() else parts[1]
+        return "_".join([head, *parts[2:]])
+    return "_".join(parts)
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at a dotted path of a plain (dumped) config, list items by index or name."""
+    node = data
+    for depth, key in enumerate(path.split(".")):
+        node = node[_step(node, key, ".".join(path.split(".")[: depth + 1]))]
+    return node
 
 
 def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tuple[int, ...], Any]]]:
@@ -347,15 +368,18 @@ def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tu
     count = math.prod(len(v) for v in sweep.values())
     if count > MAX_POINTS:
         raise ConfigError([("sweep", f"{count} sweep points; at most {MAX_POINTS} per run (split the sweep into several runs)")])
-    names = [dim_name(k) for k in sweep]
-    clashes = {n for n in names if names.count(n) > 1}
-    problems = [(f"sweep.{k}", f"two swept fields end in {dim_name(k)!r}; sweep them in separate runs") for k in sweep if dim_name(k) in clashes]
-    reserved = {"detector", "parameter", "parameter2", "copies", "repetition", "outcome"}
-    problems += [(f"sweep.{k}", f"dimension name {dim_name(k)!r} is reserved") for k in sweep if dim_name(k) in reserved]
+    last = [k.split(".")[-1] for k in sweep]
+    taken = RESERVED_DIMS | ANALYSES[config.analysis.kind].result_names() | {n for n in last if last.count(n) > 1}
+    names = [dim_name(k, taken) for k in sweep]
+    problems = [(f"sweep.{k}", f"two swept fields give the dimension name {n!r}; sweep them in separate runs")
+                for k, n in zip(sweep, names) if names.count(n) > 1]
+    problems += [(f"sweep.{k}", f"dimension name {n!r} is taken by a result of analysis {config.analysis.kind!r}; "
+                  "sweep this field in a separate run") for k, n in zip(sweep, names) if n in taken]
     if problems:
         raise ConfigError(problems)
     base = {k: v for k, v in raw.items() if k != "sweep"}
     points = []
+    coordinates: list[list[Any]] = [[None] * len(v) for v in sweep.values()]
     for index in itertools.product(*[range(len(v)) for v in sweep.values()]):
         point = copy.deepcopy(base)
         label = []
@@ -367,8 +391,16 @@ def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tu
             except ConfigError as err:
                 raise ConfigError([(f"sweep.{p}", m) for p, m in err.problems]) from None
             label.append(f"{path}={values[i]!r}")
-        points.append((index, validate(point, prefix=f"sweep[{', '.join(label)}]: ")))
-    return dict(zip(names, sweep.values())), points
+        validated = validate(point, prefix=f"sweep[{', '.join(label)}]: ")
+        dumped = validated.model_dump(mode="json")
+        for d, (path, i) in enumerate(zip(sweep, index)):  # the coordinate is the validated value (1 -> 1.0, "0.5" -> 0.5)
+            coordinates[d][i] = get_path(dumped, path)
+        points.append((index, validated))
+    for (path, values), coords in zip(sweep.items(), coordinates):
+        kinds = {type(c) for c in coords}
+        if len(kinds) > 1 or not kinds <= {int, float, str, bool}:
+            raise ConfigError([(f"sweep.{path}", f"values must be numbers or names of one type, got {values!r}")])
+    return dict(zip(names, coordinates)), points
 
 
 def check_size(config, points: int, outputs: list[int]) -> None:
