@@ -726,7 +726,12 @@ def _check_source(separation, relative_brightness, sigma):
 
 def _basis_size(max_shift_over_2sigma: float, tail: float = 1e-17) -> int:
     q2 = max_shift_over_2sigma**2
-    return max(int(poisson.isf(tail, q2)) + 2, 4) if q2 > 0 else 4
+    if q2 == 0:
+        return 4
+    q = int(np.ceil(q2))
+    while poisson.logsf(q, q2) > np.log(tail):  # P(order > q) for a shift X: Poisson(q; X^2/4 sigma^2)
+        q += 1
+    return max(q + 2, 4)
 
 
 def weak_source_states(separation: float, relative_brightness: float = 0.5, sigma: float = 1.0) -> TwoHypotheses:
