@@ -625,9 +625,9 @@ def _helstrom_pure_null(psi, rho1, copies, prior):
     types = _types(copies, mu.size)
     log_mult = gammaln(copies + 1) - gammaln(types + 1).sum(axis=1)
     W = np.exp(log_mult + xlogy(types, weight).sum(axis=1))
-    with np.errstate(divide="ignore"):
-        logmu = np.where(mu > 0, np.log(np.where(mu > 0, mu, 1.0)), -np.inf)
-    M = np.exp(np.where(types > 0, types * logmu, 0.0).sum(axis=1))  # product of eigenvalues
+    logmu = np.log(np.where(mu > 0, mu, 1.0))
+    # eigenvalue of R on a type: prod mu_j^n_j (zero if it uses a zero eigenvalue)
+    M = np.exp(types @ logmu) * np.all(types[:, mu == 0] == 0, axis=1)
     q = 1 - prior
 
     def secular(lam):
@@ -989,7 +989,7 @@ def thermal_chernoff_exponent_fock(corr0, corr1, max_photons: int = 4) -> Therma
 
 
 def thermal_helstrom_error(
-    corr0, corr1, copies: int = 1, prior: float = 0.5, max_photons: int = 3, max_block_dimension: int = 729,
+    corr0, corr1, copies: int = 1, prior: float = 0.5, max_photons: int = 2, max_block_dimension: int = 243,
 ) -> HelstromError:
     r"""Helstrom error of k stored copies of two thermal states, from photon-number blocks.
 
