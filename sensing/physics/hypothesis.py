@@ -889,9 +889,11 @@ def thermal_relative_entropy(corr0, corr1) -> float:
 
     With :math:`\ln\rho = \ln\det(I-X) + \hat a^\dagger(\ln X)\hat a`,
 
-    .. math:: D = \sum_j\big[(1+n^{(0)}_j)\ln(1+n^{(0)}_j) - n^{(0)}_j\ln n^{(0)}_j\big]^{-}
-              \ \ldots = -S(\rho_0) + \ln\!\det(I+\Gamma^{(1)}) - \mathrm{tr}\big[\Gamma^{(0)T}\ln X_1\big],
+    .. math:: D = -S(\rho_0) + \ln\det(I+\Gamma^{(1)}) - \mathrm{tr}\big[\Gamma^{(0)}\ln X_1\big],
+              \qquad S(\rho_0) = \sum_j\big[(1+n_j)\ln(1+n_j) - n_j\ln n_j\big],
 
+    (:math:`n_j` the eigenvalues of :math:`\Gamma^{(0)}`, real symmetric correlation matrices
+    as produced here; for complex :math:`\Gamma` read :math:`\Gamma^{(0)T}`).
     ``inf`` if the support of :math:`\Gamma^{(0)}` is not inside that of :math:`\Gamma^{(1)}`
     (then some photon states of H0 have no weight under H1). For the one-vs-two-source
     problem both orders are infinite at d > 0 (the three PSF shifts are linearly independent).

@@ -13,6 +13,12 @@ from sensing.physics import hypothesis as hyp
 SIGMA = 1.0
 
 
+@pytest.fixture
+def rng():
+    """Fixed seed (local, so the file also runs with ``--noconftest``)."""
+    return np.random.default_rng(20261201)
+
+
 def normalised(rates):
     return rates.null / rates.null.sum(), rates.alternative / rates.alternative.sum(), rates.log_ratio
 
@@ -56,10 +62,8 @@ def test_quantum_chernoff_of_weak_source_states_lu2018(d):
     bound = hyp.quantum_chernoff_exponent(rho0, rho1)
     assert bound.exponent == pytest.approx(Q, rel=1e-9, abs=1e-11)
     assert bound.s < 1e-6  # pure rho0: the minimum is the s -> 0 limit
-    overlap = rho1[np.argmax(np.diag(rho0)), np.argmax(np.diag(rho0))] if rho0.shape[0] == 1 else None
     vacuum_overlap = np.trace(rho0 @ rho1)  # <psi0|rho1|psi0>
     assert 1 - vacuum_overlap == pytest.approx(-np.expm1(-Q), rel=1e-8, abs=1e-15)
-    assert overlap is None
     assert hyp.fixed_photon_number_exponent(d) == pytest.approx(Q, rel=1e-13)
 
 
@@ -238,7 +242,7 @@ def test_neyman_pearson_miss_follows_stein_exponent():
     corrected = slope - np.sqrt(V) * norm.ppf(alpha) * (np.sqrt(800) - np.sqrt(400)) / 400 - 0.5 * np.log(2) / 400
     assert slope < D
     assert corrected == pytest.approx(D, rel=0.03)
-    # NP is most powerful: at the Bayes test's own false-alarm rate it misses no more
+    # a stricter false-alarm rate costs power
     assert hyp.neyman_pearson_miss(p0, p1, 400, alpha) < hyp.neyman_pearson_miss(p0, p1, 400, alpha / 2)
 
 
@@ -320,7 +324,7 @@ def test_quantum_relative_entropy_and_chernoff_commuting_case():
 def test_thermal_chernoff_single_mode_against_fock_sum():
     """tr ρ0^s ρ1^{1-s} of two single-mode thermal states is a sum over Fock states."""
     n0, n1 = 0.3, 0.05
-    n = np.arange(400)
+    n = np.arange(200)  # p1 stays above the double-precision underflow
     p0, p1 = n0**n / (1 + n0) ** (n + 1), n1**n / (1 + n1) ** (n + 1)
     assert hyp.thermal_chernoff_exponent([[n0]], [[n1]]).exponent == pytest.approx(
         hyp.chernoff_exponent(p0, p1).exponent, rel=1e-9)
@@ -331,7 +335,7 @@ def test_thermal_relative_entropy_against_fock_two_modes(rng):
     g0 = rng.normal(size=(2, 2)) * 0.15
     g1 = rng.normal(size=(2, 2)) * 0.15
     corr0, corr1 = g0 @ g0.T + 0.01 * np.eye(2), g1 @ g1.T + 0.02 * np.eye(2)
-    blocks, tail = hyp.thermal_density_matrices(corr0, corr1, max_photons=9)
+    blocks, tail = hyp.thermal_density_matrices(corr0, corr1, max_photons=12)
     from scipy.linalg import block_diag
 
     rho0 = block_diag(*[b.null for b in blocks])
