@@ -66,6 +66,7 @@ __all__ = [
     "ChernoffBound",
     "OutcomeRates",
     "TwoHypotheses",
+    "PhotonNumberBlocks",
     "ThermalChernoffBound",
     "HelstromError",
     "chernoff_exponent",
@@ -139,6 +140,21 @@ class TwoHypotheses(NamedTuple):
 
     null: np.ndarray
     alternative: np.ndarray
+
+
+class PhotonNumberBlocks(NamedTuple):
+    """Fock-space blocks of two thermal states by total photon number.
+
+    Attributes
+    ----------
+    blocks : list of TwoHypotheses
+        ``blocks[n]``: unnormalised ``(null, alternative)`` blocks of total photon number n.
+    tail : TwoHypotheses
+        Probability of more photons than the last block under each hypothesis.
+    """
+
+    blocks: list
+    tail: TwoHypotheses
 
 
 class ThermalChernoffBound(NamedTuple):
@@ -928,11 +944,11 @@ def thermal_density_matrices(corr0, corr1, max_photons: int = 4):
 
     Returns
     -------
-    blocks : list of TwoHypotheses
-        ``blocks[n]`` = unnormalised ``(null, alternative)`` blocks of total photon number n.
-    tail : TwoHypotheses
-        Probability of more than ``max_photons`` photons under each hypothesis (exact, from
-        the geometric-photon-number distributions of the eigenmodes).
+    PhotonNumberBlocks
+        ``blocks[n]`` = unnormalised ``(null, alternative)`` blocks of total photon number n;
+        ``tail`` = probability of more than ``max_photons`` photons under each hypothesis
+        (from the geometric photon-number distributions of the eigenmodes; absolute error
+        ~1e-16).
     """
     from thewalrus.quantum import density_matrix
 
@@ -963,7 +979,7 @@ def thermal_density_matrices(corr0, corr1, max_photons: int = 4):
         # tail = 1 - sum(pmf); computed as the sum of complementary terms would need all n,
         # so take the direct difference (absolute error ~1e-16).
         tails.append(max(1.0 - pmf.sum(), 0.0))
-    return blocks, TwoHypotheses(*tails)
+    return PhotonNumberBlocks(blocks, TwoHypotheses(*tails))
 
 
 def thermal_chernoff_exponent_fock(corr0, corr1, max_photons: int = 4) -> ThermalChernoffBound:

@@ -176,6 +176,18 @@ def test_chernoff_exponent_against_brute_force_grid(rng):
     np.testing.assert_allclose(hyp.relative_entropy(p0, p1), entropy(p0.T, p1.T), rtol=1e-12)
 
 
+def test_chernoff_between_bhattacharyya_and_relative_entropies(rng):
+    """-ln Σ√(p0 p1) <= ξ_C <= min(D(p0‖p1), D(p1‖p0)) (s = ½ and s -> 0, 1 bounds)."""
+    p0 = rng.dirichlet(np.full(4, 0.7), size=30)
+    p1 = rng.dirichlet(np.full(4, 0.7), size=30)
+    xi = hyp.chernoff_exponent(p0, p1).exponent
+    bhattacharyya = -np.log(np.sqrt(p0 * p1).sum(axis=-1))
+    assert np.all(bhattacharyya <= xi * (1 + 1e-12))
+    assert np.all(xi <= np.minimum(hyp.relative_entropy(p0, p1), hyp.relative_entropy(p1, p0)) * (1 + 1e-12))
+    # Poisson form for normalised inputs: ξ_Poisson = 1 - e^{-ξ_C}
+    np.testing.assert_allclose(hyp.poisson_chernoff_exponent(p0, p1).exponent, -np.expm1(-xi), rtol=1e-12)
+
+
 def test_chernoff_edge_cases():
     p = np.array([0.2, 0.0, 0.8])
     assert hyp.chernoff_exponent(p, p).exponent == 0.0
