@@ -428,3 +428,16 @@ def test_bad_inputs_raise():
         hyp.bayes_error([0.5, 0.5], [0.4, 0.6], 3, prior=1.0)
     with pytest.raises(ValueError, match="non-negative"):
         hyp.chernoff_exponent([-0.1, 1.1], [0.5, 0.5])
+
+
+def test_detector_rates_and_exponents_are_batched():
+    separations = np.array([[0.1, 0.5], [1.0, 2.0]])
+    brightness = np.array([0.5, 0.01])
+    batched = hyp.poisson_chernoff_exponent(*hyp.sliver_rates(separations, brightness)).exponent
+    assert batched.shape == (2, 2)
+    for idx in np.ndindex(2, 2):
+        single = hyp.poisson_chernoff_exponent(*hyp.sliver_rates(separations[idx], brightness[idx[1]])).exponent
+        assert batched[idx] == pytest.approx(single, rel=1e-12)
+    np.testing.assert_allclose(
+        hyp.poisson_chernoff_exponent(*hyp.binary_spade_rates(separations, brightness)).exponent,
+        hyp.binary_spade_exponent(separations, brightness), rtol=1e-12)
