@@ -32,6 +32,7 @@ Conventions: all functions take and return plain floats/arrays in SI units (radi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -163,8 +164,13 @@ class PupilPSF:
         return (np.exp(-1j * shifts[..., None] * self.frequencies) @ self.masses).real
 
 
+@lru_cache(maxsize=32)
+def _legendre_roots(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    return roots_legendre(nodes)
+
+
 def _legendre(a: float, b: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    t, w = roots_legendre(nodes)
+    t, w = _legendre_roots(nodes)
     return 0.5 * (b - a) * t + 0.5 * (b + a), 0.5 * (b - a) * w
 
 
@@ -629,18 +635,31 @@ def mode_sorter_fisher(amplitudes: Callable[[np.ndarray], np.ndarray], separatio
             p = np.concatenate([p, 1.0 - np.sum(p, axis=-1, keepdims=True)], axis=-1)
         return p
 
+    # A bucket holding less than ``floor`` is rounding error of 1 - sum(p), not information.
+    floor = 1e-12
+
     p = probabilities(d)
     dp = (probabilities(d + h) - probabilities(d - h)) / (2 * h[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 1e-300, dp**2 / p, 0.0)
+    if bucket:
+        terms[..., -1] = np.where(p[..., -1] > floor, terms[..., -1], 0.0)
     return np.sum(terms, axis=-1).reshape(np.shape(separations))
 
 
 def _minima(psf: PupilPSF, extent: float, samples: int) -> np.ndarray:
+    """Intensity minima on |x| <= extent: grid bracketing, then golden-section refinement (all at once)."""
     x = np.linspace(-extent, extent, samples)
     i = psf.intensity(x)
-    inner = (i[1:-1] < i[:-2]) & (i[1:-1] <= i[2:])
-    return x[1:-1][inner]
+    inner = np.flatnonzero((i[1:-1] < i[:-2]) & (i[1:-1] <= i[2:])) + 1
+    lo, hi = x[inner - 1], x[inner + 1]
+    ratio = (np.sqrt(5.0) - 1) / 2
+    for _ in range(80):
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        left = psf.intensity(a) < psf.intensity(b)
+        hi = np.where(left, b, hi)
+        lo = np.where(left, lo, a)
+    return 0.5 * (lo + hi)
 
 
 def direct_imaging_fisher(psf: PupilPSF, separations: np.ndarray, extent: float | None = None,
