@@ -329,3 +329,14 @@ def test_sampled_airy_quantum_limit_and_intensity_only_bias():
     modes = P.PsfAdaptedModes(P.SampledPSF(amplitude, pixel).marginal(), 8)
     spade = P.mode_sorter_fisher(modes.point_source_amplitudes, np.array([0.01, 0.1]))
     np.testing.assert_allclose(spade / (signed * k), 1.0, rtol=1e-6)
+
+
+def test_psf_adapted_camera_pixels_add_up_to_the_identity(airy):
+    """region_operators over a +-60 lambda/D camera sum to the identity (Airy tails outside: atol 3e-3)
+    and a single pixel's operator is Hermitian positive semidefinite (the detectors' camera contract)."""
+    modes = P.PsfAdaptedModes(airy, 5)
+    edges = np.linspace(-60, 60, 241)
+    operators = modes.region_operators(edges)
+    np.testing.assert_allclose(operators.sum(axis=0), np.eye(5), atol=3e-3)
+    np.testing.assert_allclose(operators[120], operators[120].T, atol=1e-15)
+    assert np.min(np.linalg.eigvalsh(operators[120])) > -1e-14
