@@ -51,6 +51,7 @@ __all__ = [
     "SampledPSF",
     "PsfAdaptedModes",
     "projected_amplitudes",
+    "projected_amplitudes_2d",
     "mode_sorter_fisher",
     "direct_imaging_fisher",
     "gaussian_fit_width",
@@ -609,6 +610,37 @@ def projected_amplitudes(basis, psf: PupilPSF, positions: np.ndarray, extent: fl
     positions = np.asarray(positions, dtype=float)
     shifted = psf.amplitude(x[None, :] - positions.ravel()[:, None])  # (p, n)
     return (shifted @ phi.T).reshape(positions.shape + (basis.count,))
+
+
+def projected_amplitudes_2d(basis, amplitude: Callable[[np.ndarray, np.ndarray], np.ndarray], positions: np.ndarray,
+                            extent: float, nodes: int = 240) -> np.ndarray:
+    r"""Overlaps :math:`\langle\phi_{q_x}\phi_{q_y}|\psi_{X,Y}\rangle` of a separable 2-D basis with any 2-D PSF.
+
+    For :class:`~sensing.physics.modes.HermiteGaussModes2D` (``basis.axis.functions``,
+    ``basis.orders``) and an amplitude ``amplitude(theta_x, theta_y)`` such as
+    :func:`airy_amplitude_2d`; tensor Gauss–Legendre grid on the square :math:`|x|,|y| \le` ``extent``
+    (the basis functions must have decayed there).
+
+    Parameters
+    ----------
+    positions : ndarray, shape ``(..., 2)``
+        (X, Y) of each point source, rad.
+
+    Returns
+    -------
+    ndarray, shape ``positions.shape[:-1] + (basis.count,)``
+    """
+    x, w = _legendre(-extent, extent, nodes)
+    axis = basis.axis.functions(x) * w  # (orders, n): weighted 1-D factors
+    qx, qy = basis.orders
+    positions = np.asarray(positions, dtype=float)
+    flat = positions.reshape(-1, 2)
+    out = np.empty((flat.shape[0], basis.count))
+    for i, (px, py) in enumerate(flat):
+        psi = amplitude(x[None, :] - px, x[:, None] - py)  # (y, x)
+        projected = axis @ psi @ axis.T  # [q_y, q_x]
+        out[i] = projected[qy, qx]
+    return out.reshape(positions.shape[:-1] + (basis.count,))
 
 
 def mode_sorter_fisher(amplitudes: Callable[[np.ndarray], np.ndarray], separations: np.ndarray,
