@@ -257,35 +257,45 @@ def sample_homodyne_fock(
 
     Target :math:`p(x|\theta) = \sum_k\lambda_k|\sum_n e^{-in\theta}\psi_n(x)\phi_{k,n}|^2
     = \langle x_\theta|\rho|x_\theta\rangle` (eigendecomposition :math:`\rho=\sum_k\lambda_k|\phi_k\rangle\langle\phi_k|`).
-    Rejection sampling: :math:`p(x|\theta)\le\lambda_{\max}\langle x|P_D|x\rangle =
-    \lambda_{\max}\sum_{n<D}\psi_n(x)^2\le\lambda_{\max}M g(x)` with a Gaussian proposal
-    :math:`g = N(0, 0.6D)`, whose tails are wider than the envelope's; the constant :math:`M` is the
-    maximum of :math:`\sum\psi_n^2/g` on a 0.002-spaced grid times 1.05 (the envelope varies on
-    scales :math:`\gtrsim 1/\sqrt{2D}`, so the margin covers the grid). Accepted draws follow
-    :math:`p(x|\theta)` exactly. Efficiency: :math:`x\to\sqrt\eta x + \sqrt{1-\eta}v` (exact).
+    Rejection sampling with the :math:`\theta`-independent envelope (triangle inequality)
+    :math:`p(x|\theta)\le E(x)=\sum_k\lambda_k\big(\sum_n|\phi_{k,n}||\psi_n(x)|\big)^2\le M g(x)`,
+    :math:`g` a Gaussian with the envelope's centre and twice its variance (at least 1, so its tails
+    are wider than the envelope's :math:`e^{-x^2}`); :math:`M` is the maximum of :math:`E/g` on a
+    0.002-spaced grid times 1.05 (the envelope varies on scales :math:`\gtrsim 1/\sqrt{2D}`, so the
+    margin covers the grid). Accepted draws follow :math:`p(x|\theta)` exactly. Efficiency: :math:`x\to\sqrt\eta x + \sqrt{1-\eta}v` (exact).
     """
     efficiency = _check_efficiency(efficiency)
     vecs, lam = _components(rho)
     dim = vecs.shape[1]
     max_n = dim - 1
-    sigma = math.sqrt(max(0.6 * dim, 1.0))
-    grid = np.arange(-12 * sigma, 12 * sigma, 0.002)
-    envelope = (hermite_functions(max_n, grid) ** 2).sum(0)
-    g = np.exp(-0.5 * (grid / sigma) ** 2) / (sigma * math.sqrt(2 * np.pi))
-    bound = 1.05 * float(np.max(envelope / g)) * float(lam.max())
+    mags = np.abs(vecs)
+    # theta-independent envelope E(x) = sum_k lam_k (sum_n |phi_kn| |psi_n(x)|)^2 >= p(x|theta)
+    wide = 12.0 + 2 * math.sqrt(dim)
+    grid = np.arange(-wide, wide, 0.002)
+    envelope = (lam[:, None] * (mags @ np.abs(hermite_functions(max_n, grid))) ** 2).sum(0)
+    norm = envelope.sum()
+    centre = float((grid * envelope).sum() / norm)
+    sigma = math.sqrt(max(2 * float(((grid - centre) ** 2 * envelope).sum() / norm), 1.0))
+
+    def proposal(x):
+        return np.exp(-0.5 * ((x - centre) / sigma) ** 2) / (sigma * math.sqrt(2 * np.pi))
+
+    bound = 1.05 * float(np.max(envelope / proposal(grid)))
     phases = np.empty(0)
     xs = np.empty(0)
-    phase_factors = np.arange(dim)
     while xs.size < shots:
-        batch = int(1.3 * (shots - xs.size) * bound) + 64
-        batch = min(batch, 1 << 20)
+        batch = min(int(1.3 * (shots - xs.size) * bound) + 64, 1 << 19)
         theta = rng.uniform(0, np.pi, batch)
-        x = sigma * rng.standard_normal(batch)
+        x = centre + sigma * rng.standard_normal(batch)
         psi = hermite_functions(max_n, x)  # (D, batch)
-        amps = (vecs[:, :, None] * np.exp(-1j * np.outer(phase_factors, theta))[None] * psi[None]).sum(1)
+        rotor = np.exp(-1j * theta)
+        powers = np.empty((dim, batch), dtype=complex)
+        powers[0] = 1.0
+        for k in range(1, dim):
+            powers[k] = powers[k - 1] * rotor
+        amps = vecs @ (powers * psi)  # <x_theta|phi_k> up to conjugation, (K, batch)
         p = (lam[:, None] * np.abs(amps) ** 2).sum(0)
-        gx = np.exp(-0.5 * (x / sigma) ** 2) / (sigma * math.sqrt(2 * np.pi))
-        accept = rng.random(batch) * bound * gx < p
+        accept = rng.random(batch) * bound * proposal(x) < p
         phases = np.concatenate([phases, theta[accept]])
         xs = np.concatenate([xs, x[accept]])
     phases, xs = phases[:shots], xs[:shots]
