@@ -638,8 +638,9 @@ def stabilizer_fidelity(
     elements = []
     for row in choice:
         e = stim.PauliString(n)
-        for g in np.asarray(generators, dtype=object)[row]:
-            e = e * g
+        for g, used in zip(generators, row):
+            if used:
+                e = e * g
         elements.append({str(e)[1:].replace("_", "I"): float(np.real(e.sign))})
     est = estimate_observables(snapshots, elements)
     spread = est.mean.std(ddof=1) / np.sqrt(group_samples) if group_samples > 1 else np.inf
