@@ -297,9 +297,10 @@ def sample_dense_snapshots(
     A density matrix :math:`\rho = \sum_k \lambda_k |\psi_k\rangle\langle\psi_k|` is sampled as the
     mixture: component :math:`k\sim\lambda`, then the outcome of :math:`\psi_k`; this is exact since
     :math:`\langle s|U\rho U^\dagger|s\rangle = \sum_k\lambda_k|\langle s|U|\psi_k\rangle|^2`.
-    For each snapshot the rotated amplitudes :math:`\bigotimes_i U_{b_i}|\psi\rangle` are computed in
-    chunks (batched einsum over snapshots) and the outcome is drawn by inverse CDF of
-    :math:`|\langle s|U|\psi\rangle|^2`.
+    Outcomes are drawn qubit by qubit (chain rule of :math:`|\langle s|U|\psi\rangle|^2`): rotate
+    qubit :math:`q` of the conditional state, draw its bit from the norms of the two halves, keep
+    the chosen half; cost :math:`\approx 4\cdot 2^n` per snapshot, vectorised over chunks of
+    snapshots with batched 2x2 matmuls.
 
     Parameters
     ----------
@@ -318,20 +319,20 @@ def sample_dense_snapshots(
     qubits = _qubits_of_dimension(dim)
     bases = random_bases(rng, snapshots, qubits)
     which = rng.choice(len(weights), size=snapshots, p=weights)
-    uniforms = rng.random(snapshots)
-    outcomes = np.empty(snapshots, dtype=np.int64)
+    uniforms = rng.random((snapshots, qubits))
+    bits = np.empty((snapshots, qubits), dtype=np.uint8)
     for start in range(0, snapshots, chunk):
         stop = min(start + chunk, snapshots)
-        amps = components[which[start:stop]].reshape((stop - start,) + (2,) * qubits)
+        rows = np.arange(stop - start)
+        amps = components[which[start:stop]]
         for q in range(qubits):
-            rot = _BASIS_ROTATIONS[bases[start:stop, q]]  # (c, 2, 2)
-            amps = np.moveaxis(np.einsum("cij,cj...->ci...", rot, np.moveaxis(amps, q + 1, 1)), 1, q + 1)
-        probs = np.abs(amps.reshape(stop - start, dim)) ** 2
-        cdf = np.cumsum(probs, axis=1)
-        cdf /= cdf[:, -1:]
-        outcomes[start:stop] = np.minimum((cdf < uniforms[start:stop, None]).sum(axis=1), dim - 1)
-    shifts = np.arange(qubits - 1, -1, -1)
-    bits = ((outcomes[:, None] >> shifts[None, :]) & 1).astype(np.uint8)
+            # chain rule: rotate qubit q of the (unnormalised) conditional state, draw its outcome
+            # from the two half-norms, keep the chosen half (the state of qubits q+1..n-1)
+            amps = np.matmul(_BASIS_ROTATIONS[bases[start:stop, q]], amps.reshape(stop - start, 2, -1))
+            half = np.einsum("cbr,cbr->cb", amps, amps.conj()).real
+            outcome = (uniforms[start:stop, q] * half.sum(1) >= half[:, 0]).astype(np.intp)
+            bits[start:stop, q] = outcome
+            amps = amps[rows, outcome]
     return PauliSnapshots(bases, bits, np.zeros((snapshots, qubits), dtype=bool))
 
 
