@@ -358,6 +358,16 @@ def apply_pauli_noise(
     return PauliSnapshots(snapshots.bases, snapshots.bits ^ flips.astype(np.uint8), snapshots.erased)
 
 
+def pauli_noise_attenuation(paulis: Sequence[str], depolarizing: float = 0.0, dephasing: float = 0.0) -> np.ndarray:
+    r"""Factor :math:`f_P = (1-\tfrac{4p}{3})^{k}(1-2q)^{k_{XY}}` by which :func:`apply_pauli_noise`
+    scales :math:`\operatorname{tr}(P\rho)`; dividing a noisy estimate (and its standard error) by
+    :math:`f_P` inverts the known noise (unbiased, variance inflated by :math:`f_P^{-2}`)."""
+    codes = parse_paulis(paulis)
+    weight = (codes != IDENTITY).sum(axis=1)
+    transverse = ((codes == X) | (codes == Y)).sum(axis=1)
+    return (1 - 4 * depolarizing / 3) ** weight * (1 - 2 * dephasing) ** transverse
+
+
 def apply_erasure(snapshots: PauliSnapshots, rng: np.random.Generator, loss: float) -> PauliSnapshots:
     r"""Independent erasure of each qubit with probability ``loss`` (e.g. dual-rail photon loss).
 

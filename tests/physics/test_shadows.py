@@ -200,6 +200,9 @@ def test_depolarising_and_dephasing_scale_cluster_stabilizer():
     est = sh.estimate_observables(noisy, ["ZXZIII", "IZZIII", "XZIIII"])
     expected = [(1 - 4 * p / 3) ** 3 * (1 - 2 * q), 0.0, (1 - 4 * p / 3) ** 2 * (1 - 2 * q)]
     assert_within(est.mean, expected, est.standard_error)
+    factor = sh.pauli_noise_attenuation(["ZXZIII", "XZIIII"], depolarizing=p, dephasing=q)
+    np.testing.assert_allclose(factor, [expected[0], expected[2]], rtol=1e-12)
+    assert_within(est.mean[[0, 2]] / factor, [1.0, 1.0], est.standard_error[[0, 2]] / factor)
 
 
 def test_erasure_ratio_estimator_is_unbiased():
