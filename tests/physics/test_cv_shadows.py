@@ -178,16 +178,16 @@ def test_homodyne_efficiency_corrections(coherent, squeezed):
 
 def test_homodyne_fidelity_and_wigner(coherent):
     rng = np.random.default_rng(7)
-    samples = cv.sample_homodyne_gaussian(coherent["cov"], coherent["means"], 100_000, rng)
-    target = coherent["dm"][:6, 0] / np.linalg.norm(coherent["dm"][:6, 0])  # truncated coherent state
-    exact = float(np.real(target.conj() @ coherent["dm"][:6, :6] @ target))
+    samples = cv.sample_homodyne_gaussian(coherent["cov"], coherent["means"], 60_000, rng)
+    target = coherent["dm"][:5, 0] / np.linalg.norm(coherent["dm"][:5, 0])  # truncated coherent state
+    exact = float(np.real(target.conj() @ coherent["dm"][:5, :5] @ target))
     fid = cv.estimate_fidelity(samples, target)
     assert within(fid.estimate, exact, fid.standard_error)
     vac = cv.estimate_fidelity(samples, np.array([1.0, 0.0]))
     assert within(vac.estimate, math.exp(-abs(ALPHA) ** 2), vac.standard_error)
-    vacuum = cv.sample_homodyne_gaussian(np.eye(2), None, 100_000, rng)
+    vacuum = cv.sample_homodyne_gaussian(np.eye(2), None, 60_000, rng)
     points = np.array([0.0, 0.4 - 0.2j])
-    wigner = cv.estimate_wigner(vacuum, points, cutoff=4)
+    wigner = cv.estimate_wigner(vacuum, points, cutoff=3)
     exact_w = 2 / math.pi * np.exp(-2 * np.abs(points) ** 2)
     assert np.all(within(wigner.estimate, exact_w, wigner.standard_error))
 

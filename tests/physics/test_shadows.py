@@ -76,7 +76,7 @@ def test_stim_graph_state_matches_numpy_graph_state():
 def test_ghz_50_qubit_local_expectations_closed_form():
     # GHZ: <Z_i Z_j> = 1; any string with X/Y on fewer than n sites, or an odd number of Z, is 0.
     n = 50
-    snaps = sh.sample_stabilizer_snapshots(sh.ghz_circuit(n), 20_000, np.random.default_rng(11))
+    snaps = sh.sample_stabilizer_snapshots(sh.ghz_circuit(n), 12_000, np.random.default_rng(11))
     observables = {
         embed(n, {0: "Z", 1: "Z"}): 1.0,
         embed(n, {7: "Z", 41: "Z"}): 1.0,
@@ -88,12 +88,12 @@ def test_ghz_50_qubit_local_expectations_closed_form():
     }
     est = sh.estimate_observables(snaps, list(observables))
     assert_within(est.mean, list(observables.values()), est.standard_error)
-    assert np.all(est.snapshots_used == 20_000)
+    assert np.all(est.snapshots_used == 12_000)
 
 
 def test_small_ghz_full_weight_strings_closed_form():
     # <X^{n-m} Y^m> = Re(i^m) on GHZ_4: XXXX -> 1, XXYY -> -1, XYYY -> 0.
-    snaps = sh.sample_stabilizer_snapshots(sh.ghz_circuit(4), 40_000, np.random.default_rng(12))
+    snaps = sh.sample_stabilizer_snapshots(sh.ghz_circuit(4), 20_000, np.random.default_rng(12))
     est = sh.estimate_observables(snaps, ["XXXX", "XXYY", "YXYX", "XYYY", "ZZZZ"])
     assert_within(est.mean, [1, -1, -1, 0, 1], est.standard_error)
 
@@ -137,7 +137,7 @@ def test_dense_sampler_reproduces_stabilizer_sampler_statistics():
 
 def test_single_shot_second_moment_is_three_to_the_k():
     # PHYSICS 4.1: E[(3^k prod b)^2] = 3^k for any state (MC there: 3.02, 9.03, 27.24, 80.15).
-    snaps = sh.sample_stabilizer_snapshots(sh.ghz_circuit(4), 60_000, np.random.default_rng(23))
+    snaps = sh.sample_stabilizer_snapshots(sh.ghz_circuit(4), 30_000, np.random.default_rng(23))
     strings = ["XIII", "XZII", "XZYI", "XZYX"]
     shots = sh.single_shot_estimates(snaps, strings)
     second = (shots**2).mean(axis=1)
@@ -195,7 +195,7 @@ def test_depolarising_and_dephasing_scale_cluster_stabilizer():
     # K_1 = Z X Z on a 6-qubit cluster: (1 - 4p/3)^3 (1 - 2q)^1.
     p, q = 0.1, 0.05
     rng = np.random.default_rng(41)
-    snaps = sh.sample_stabilizer_snapshots(sh.cluster_state_circuit(6), 40_000, rng)
+    snaps = sh.sample_stabilizer_snapshots(sh.cluster_state_circuit(6), 25_000, rng)
     noisy = sh.apply_pauli_noise(snaps, rng, depolarizing=p, dephasing=q)
     est = sh.estimate_observables(noisy, ["ZXZIII", "IZZIII", "XZIIII"])
     expected = [(1 - 4 * p / 3) ** 3 * (1 - 2 * q), 0.0, (1 - 4 * p / 3) ** 2 * (1 - 2 * q)]
