@@ -40,6 +40,7 @@ from typing import NamedTuple, Sequence, Union
 
 import numpy as np
 import stim
+from scipy import sparse
 
 #: Basis codes.
 X, Y, Z = 0, 1, 2
@@ -565,10 +566,10 @@ def estimate_observables(
     packed = _pack(snapshots, blocks)
     sums, counts = _pauli_block_sums(packed, codes)
     index = {p: i for i, p in enumerate(strings)}
-    coeffs = np.zeros((len(observables), len(strings)))
-    for j, terms in enumerate(sums_list):
-        for p, c in terms.items():
-            coeffs[j, index[p]] += c
+    rows = [j for j, terms in enumerate(sums_list) for _ in terms]
+    cols = [index[p] for terms in sums_list for p in terms]
+    vals = [c for terms in sums_list for c in terms.values()]
+    coeffs = sparse.csr_matrix((vals, (rows, cols)), shape=(len(observables), len(strings)))
     with np.errstate(invalid="ignore", divide="ignore"):
         block_means = coeffs @ (sums / counts)
         mean = coeffs @ (sums.sum(1) / counts.sum(1))
