@@ -434,17 +434,39 @@ def median_of_means_batches(observables: int, delta: float) -> int:
     return int(math.ceil(2 * math.log(2 * observables / delta)))
 
 
-def snapshots_needed(observables: int, weight: int, epsilon: float, delta: float) -> SnapshotBudget:
+def snapshots_needed(
+    observables: int, weight: int, epsilon: float, delta: float, loss: float = 0.0
+) -> SnapshotBudget:
     r"""Snapshots for :math:`|\hat o_i - \operatorname{tr}(O_i\rho)|\le\epsilon` for all ``observables``
     Pauli strings of weight ``weight``, with probability :math:`\ge 1-\delta` ([HKP20]_ Theorem 1).
 
     .. math:: K = \lceil 2\ln(2M/\delta)\rceil,\qquad N = \lceil 34\cdot 3^k/\epsilon^2\rceil,\qquad
               \text{total} = K N.
+
+    With independent erasure probability ``loss`` each term keeps a fraction :math:`(1-\text{loss})^k`
+    of the snapshots, so :math:`N` is divided by that fraction (expected usable count; not a
+    high-probability statement about the count itself).
     """
-    if epsilon <= 0:
-        raise ValueError(f"epsilon must be > 0, got {epsilon}")
+    if epsilon <= 0 or not 0 <= loss < 1:
+        raise ValueError(f"need epsilon > 0 and 0 <= loss < 1, got {epsilon}, {loss}")
     batches = median_of_means_batches(observables, delta)
-    per_batch = int(math.ceil(34 * 3**weight / epsilon**2 - 1e-9))
+    per_batch = int(math.ceil(34 * 3**weight / epsilon**2 / (1 - loss) ** weight - 1e-9))
+    return SnapshotBudget(batches, per_batch, batches * per_batch)
+
+
+def shadow_budget(
+    observables: Sequence[Observable], epsilon: float, delta: float, loss: float = 0.0
+) -> SnapshotBudget:
+    r"""[HKP20]_ Theorem 1 budget for arbitrary Pauli sums:
+    :math:`N = \lceil 34\max_i\|O_i\|^2_{\rm shadow}/\epsilon^2\rceil` per batch (bound of
+    :func:`shadow_norm_squared`), :math:`K = \lceil 2\ln(2M/\delta)\rceil` batches; ``loss`` as in
+    :func:`snapshots_needed` with the largest weight among the terms."""
+    if epsilon <= 0 or not 0 <= loss < 1:
+        raise ValueError(f"need epsilon > 0 and 0 <= loss < 1, got {epsilon}, {loss}")
+    batches = median_of_means_batches(len(observables), delta)
+    norm = max(shadow_norm_squared(o) for o in observables)
+    weight = max(pauli_weight(p) for o in observables for p in _as_pauli_sum(o))
+    per_batch = int(math.ceil(34 * norm / epsilon**2 / (1 - loss) ** weight - 1e-9))
     return SnapshotBudget(batches, per_batch, batches * per_batch)
 
 

@@ -6,6 +6,7 @@ M quantities checked at once, the Bonferroni threshold of a 1e-4 family-wise fal
 """
 
 import itertools
+import math
 from functools import reduce
 
 import numpy as np
@@ -154,6 +155,9 @@ def test_snapshot_budget_table_physics_4_1():
     assert sh.snapshots_needed(10**4, 3, 0.05, 0.01) == (30, 367_200, 11_016_000)
     assert sh.snapshots_needed(100, 4, 0.1, 0.05) == (17, 275_400, 4_681_800)
     assert sh.shadow_norm_squared("XIZ") == 9.0
+    assert sh.shadow_norm_squared({"XIZ": 0.5, "IZI": -1.0, "III": 3.0}) == pytest.approx((0.5 * 3 + 3**0.5) ** 2)
+    assert sh.snapshots_needed(1000, 2, 0.1, 0.01, loss=0.2).per_batch == math.ceil(30_600 / 0.8**2)
+    assert sh.shadow_budget(["ZZ", {"XY": 1.0}], 0.1, 0.01).per_batch == 30_600
 
 
 def test_median_of_means_errors_within_hkp_epsilon():
