@@ -293,7 +293,7 @@ def sample_homodyne_fock(
     phases = np.empty(0)
     xs = np.empty(0)
     while xs.size < shots:
-        batch = min(int(1.3 * (shots - xs.size) * bound) + 64, 1 << 19)
+        batch = min(int(1.3 * (shots - xs.size) * bound) + 64, max(1 << 12, (1 << 23) // dim))  # memory ~ 40 * dim * batch bytes
         theta = rng.uniform(0, np.pi, batch)
         x = centre + sigma * rng.standard_normal(batch)
         psi = hermite_functions(max_n, x)  # (D, batch)
@@ -349,7 +349,7 @@ def sample_heterodyne_fock(
     lam_max = float(lam.max())
     out = np.empty(0, dtype=complex)
     while out.size < shots:
-        batch = min(int(1.3 * (shots - out.size) * dim * lam_max) + 64, 1 << 20)
+        batch = min(int(1.3 * (shots - out.size) * dim * lam_max) + 64, max(1 << 12, (1 << 23) // dim))
         level = rng.integers(0, dim, batch)
         alpha = np.sqrt(rng.gamma(level + 1.0)) * np.exp(2j * np.pi * rng.random(batch))
         overlaps = np.empty((dim, batch), dtype=complex)  # <n|alpha>
