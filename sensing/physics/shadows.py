@@ -22,6 +22,9 @@ Snapshot and single-shot estimator (Huang, Kueng, Preskill 2020, Eq. (S38) and P
 
 with second moment :math:`3^k` (:math:`k` = weight of :math:`P`).
 
+Two-copy Bell sampling (estimates of :math:`\operatorname{tr}(P\rho)^2` for all P) is in
+:mod:`sensing.physics.bell_sampling`; CV shadows in :mod:`sensing.physics.cv_shadows`.
+
 References
 ----------
 .. [HKP20] H.-Y. Huang, R. Kueng, J. Preskill, "Predicting many properties of a quantum system from
