@@ -12,7 +12,7 @@ import xarray as xr
 from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
 from sensing.pipelines.cluster import open_client, resolve_scheduler
 from sensing.pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
-from sensing.pipelines.target import run_to_target, spread_relative_error
+from sensing.pipelines.target import run_to_target
 from sensing.contracts.seeds import ANALYSIS_STREAM, stream
 from sensing.results import assemble, provenance
 from sensing.study.config import ConfigError, check_size, expand_sweep, load_config
@@ -170,11 +170,9 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
 
 
 def _relative_error(analysis, scene, detector, parameter: str, statistics) -> float:
-    """Estimated relative error of ``parameter`` from one checkpoint's statistics: the spread of
-    the repetitions' estimates (see :func:`sensing.pipelines.target.spread_relative_error`)."""
-    result = analysis.analyze_detector(scene, detector, statistics)
-    index = list(result["names"]).index(parameter)
-    return spread_relative_error(np.asarray(result["estimates"])[0, :, index])
+    """Estimated relative error of ``parameter`` from one checkpoint's statistics (estimates
+    only: no Fisher information or quantum limit is recomputed in a target round)."""
+    return analysis.target_error(scene, detector, statistics, parameter)
 
 
 def _target_phase(cfg, store, units, precision, scheduler, client, progress):

@@ -1,11 +1,14 @@
 """The pipeline gives identical numbers whatever the scheduler, the number of workers and the
 grouping of batches into tasks (seeds are keyed by batch, sums of integers are exact)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
 
 import sensing
+import sensing.api
 from sensing.pipelines.batches import plan_tasks, segment_batches
 from sensing.study.config import PipelineSettings
 
@@ -76,3 +79,25 @@ def test_batches_cover_the_checkpoints_exactly():
     tasks = plan_tasks(0, 0, [1000, 30000], 5, PipelineSettings(batch_size=7000, batches_per_task=2, repetitions_per_task=2))
     covered = {(r, b.segment, b.index) for t in tasks for r in t.repetitions for b in t.batches}
     assert len(covered) == sum(len(s) for s in segments) * 5 == sum(len(t.repetitions) * len(t.batches) for t in tasks)
+
+
+def test_each_sweep_point_state_is_built_once_whatever_the_detectors(monkeypatch):
+    """One SF run per distinct one-copy state: the truth and the two finite-difference
+    neighbours of the estimated parameter, shared by every detector and the quantum limit."""
+    import sensing.contracts.engine as engine
+    import sensing.contracts.scene as scene_module
+
+    calls = []
+    original = engine.run_gaussian
+
+    def counted(program):
+        calls.append(program)
+        return original(program)
+
+    monkeypatch.setattr(scene_module, "_run_gaussian", counted)
+    config = Path(__file__).resolve().parents[1] / "configs" / "superresolution.yaml"
+    overrides = {"copies": [1000], "repetitions": 2, "sweep": {"source.separation": [0.3, 1.0]},
+                 "detectors.camera.pixels": 10}
+    ds = sensing.api.run(config, overrides, scheduler="synchronous")
+    assert ds.sizes["detector"] == 3
+    assert len(calls) == 2 * 3

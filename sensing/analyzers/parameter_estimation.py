@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sensing.contracts.analysis import Analysis, sweep_dims
 from sensing.contracts.states import GaussianState
+from sensing.physics.statistics import spread_relative_error
 from sensing.analyzers.estimation import maximum_likelihood
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
 
@@ -89,6 +90,13 @@ class ParameterEstimation(Analysis):
             for j in range(checkpoints)
         ])
         return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names}
+
+    def target_error(self, scene, detector, statistics, parameter):
+        """The spread of the repetitions' estimates at one checkpoint (see
+        :func:`sensing.physics.statistics.spread_relative_error`)."""
+        names = self.names(scene)
+        estimates = maximum_likelihood(scene, detector, {k: v[0] for k, v in statistics.items()}, names)
+        return spread_relative_error(estimates[:, names.index(parameter)])
 
     def analyze_scene(self, scene, references=()):
         names = self.names(scene)

@@ -64,6 +64,11 @@ class Analysis(ABC):
         """Parameters a target-precision run may target (``None``: the analysis makes no estimates)."""
         return None
 
+    def target_error(self, scene, detector, statistics: dict, parameter: str) -> float:
+        """Estimated relative error of ``parameter`` from one checkpoint's statistics (target
+        runs); only analyses whose :meth:`target_parameters` is not ``None`` implement it."""
+        raise NotImplementedError(f"analysis {self.kind!r} makes no estimates")
+
     def reference_detectors(self) -> list[dict]:
         """Detector configs (``{"kind": ..., "name": ..., ...}``) the analysis compares against
         without sampling them (e.g. a conventional scheme). The framework builds them from the

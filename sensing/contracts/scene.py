@@ -46,6 +46,10 @@ class Parameter:
     step: float
 
 
+#: One-copy states a scene keeps (its truth and the finite-difference neighbours of a few parameters).
+PREPARED_STATES = 32
+
+
 class Scene(ABC):
     """A source of identical copies of a photonic state, depending on parameters.
 
@@ -110,9 +114,19 @@ class Scene(ABC):
         if state_type not in self.provides:
             raise TypeError(f"source kind {self.kind!r} provides {sorted(t.__name__ for t in self.provides)}, "
                             f"not {state_type.__name__}")
-        if state_type is GaussianState:
-            return self.state(values)
-        return self.typed_state(state_type, values)
+        # A sweep point's states are computed once, however many detectors, analyses and target
+        # rounds ask for them (batches of parameter points, e.g. likelihood grids, are not kept).
+        scalar = all(np.ndim(v) == 0 for v in (values or {}).values())
+        key = (state_type, tuple(sorted((k, float(v)) for k, v in (values or {}).items()))) if scalar else None
+        cache = self.__dict__.setdefault("_prepared", {})
+        if key is not None and key in cache:
+            return cache[key]
+        state = self.state(values) if state_type is GaussianState else self.typed_state(state_type, values)
+        if key is not None:
+            if len(cache) >= PREPARED_STATES:
+                cache.pop(next(iter(cache)))
+            cache[key] = state
+        return state
 
     def typed_state(self, state_type: type, values: Mapping[str, float] | None = None):
         """Subclasses: the non-SF typed states they provide (closed forms, channel probes)."""
@@ -126,13 +140,13 @@ class Scene(ABC):
         state, [(minus, plus, step), ...]
             Central finite differences are ``(f(plus) - f(minus)) / (2 * step)``.
         """
-        centre = self.state()
+        centre = self.prepare(GaussianState)
         pairs = []
         for name in names:
             p = self.parameters[name]
             h = p.step
-            minus = self.state({name: p.value - h})
-            plus = self.state({name: p.value + h})
+            minus = self.prepare(GaussianState, {name: p.value - h})
+            plus = self.prepare(GaussianState, {name: p.value + h})
             pairs.append((minus, plus, h))
         return centre, pairs
 
