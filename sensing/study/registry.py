@@ -53,6 +53,22 @@ class Registry(Mapping):
             self._table = dict(sorted(table.items()))
         return self._table
 
+    def register(self, cls: type) -> type:
+        """Add ``cls`` under its ``kind`` for this process (notebooks, tests, trying a plugin
+        before packaging it); an installed plugin declares an entry point instead."""
+        kind = getattr(cls, "kind", None)
+        if not isinstance(kind, str) or not kind:
+            raise PluginError(f"{cls.__name__} declares no kind")
+        table = self._load()
+        if kind in table and table[kind] is not cls:
+            raise PluginError(f"{self.what} kind {kind!r} is already registered ({table[kind].__module__})")
+        table[kind] = cls
+        return cls
+
+    def unregister(self, kind: str) -> None:
+        """Remove a kind added with :meth:`register`."""
+        self._load().pop(kind, None)
+
     def __getitem__(self, kind: str) -> type:
         return self._load()[kind]
 
