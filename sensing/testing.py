@@ -170,3 +170,100 @@ def check_detector(detector_cls) -> None:
     for case in range(len(detector_cls.examples())):
         for check in DETECTOR_CHECKS:
             check(detector_cls, case)
+
+
+# -- scene checks ----------------------------------------------------------------------------------
+def _omega(n: int) -> np.ndarray:
+    return np.block([[np.zeros((n, n)), np.eye(n)], [-np.eye(n), np.zeros((n, n))]])
+
+
+def check_scene(scene_cls) -> None:
+    """Declarations, parameters, a physical SF state, every provided typed state, and a task
+    that depends on the root seed only.
+
+    - ``kind`` on the class and in ``Settings``; ``GaussianState`` among ``provides``;
+    - every parameter's value inside its search bounds, a positive finite-difference step;
+    - :meth:`program` builds an SF ``Program``; the state has a symmetric covariance obeying the
+      uncertainty principle :math:`V + i\\Omega \\ge 0` (hbar = 2);
+    - a ``ThermalLight`` it provides equals the SF state's photon correlation (closed form
+      against SF, 1e-10 absolute);
+    - changing a parameter changes the state; the same seed gives the same state.
+    """
+    from sensing.contracts.states import GaussianState, ThermalLight
+
+    assert isinstance(getattr(scene_cls, "kind", None), str), "kind must be declared on the class"
+    settings = scene_cls.example()
+    assert settings["kind"] == scene_cls.kind
+    assert GaussianState in scene_cls.provides, "every scene provides its SF state (GaussianState)"
+    scene = build_scene(seed=11, **settings)
+    assert list(scene.parameters) and tuple(scene.parameters) == tuple(scene_cls.parameter_names), \
+        f"parameters {list(scene.parameters)} vs parameter_names {scene_cls.parameter_names}"
+    for name, p in scene.parameters.items():
+        assert p.bounds[0] <= p.value <= p.bounds[1], f"{name}: value {p.value} outside bounds {p.bounds}"
+        assert p.step > 0, f"{name}: finite-difference step must be positive"
+    program = scene.program()
+    assert type(program).__name__ == "Program", f"program() returned {type(program).__name__}"
+    state = scene.prepare(GaussianState)
+    n = state.num_modes
+    assert np.allclose(state.cov, state.cov.T, atol=1e-12), "covariance not symmetric"
+    lowest = np.linalg.eigvalsh(state.cov + 1j * _omega(n)).min()
+    assert lowest >= -1e-9, f"covariance violates the uncertainty principle (eigenvalue {lowest:.3g})"
+    for state_type in scene_cls.provides:
+        prepared = scene.prepare(state_type)
+        assert isinstance(prepared, state_type), f"prepare({state_type.__name__}) returned {type(prepared).__name__}"
+    if ThermalLight in scene_cls.provides:
+        light = scene.prepare(ThermalLight)
+        np.testing.assert_allclose(light.correlation, state.photon_correlation(), atol=1e-10,
+                                   err_msg="closed-form ThermalLight differs from the SF state")
+    name, p = next(iter(scene.parameters.items()))
+    moved = scene.prepare(GaussianState, {name: min(p.value + 100 * p.step, p.bounds[1])})
+    assert not (np.allclose(moved.cov, state.cov) and np.allclose(moved.means, state.means)), \
+        f"the state does not depend on {name!r}"
+    again = build_scene(seed=11, **settings)
+    for state_type in scene_cls.provides:
+        a, b = scene.prepare(state_type), again.prepare(state_type)
+        for field in ("cov", "means", "factor", "queries"):
+            if hasattr(a, field):
+                np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=f"same seed, {field}")
+
+
+# -- analysis checks -------------------------------------------------------------------------------
+def analysis_case(analysis_cls) -> dict:
+    """A tiny run config pairing the analysis with a registered scene and detector that serve it."""
+    from sensing.study.config import pairing_problems
+
+    for detector_cls in DETECTORS.values():
+        scene_settings, detector_settings = detector_cls.example()
+        scene_cls = SCENES[scene_settings["kind"]]
+        if not pairing_problems(scene_cls, analysis_cls, [detector_cls]):
+            return {"seed": 5, "copies": [200, 400], "repetitions": 3, "source": scene_settings,
+                    "detectors": [detector_settings], "analysis": analysis_cls.example()}
+    raise AssertionError(f"no registered scene and detector serve analysis {analysis_cls.kind!r}")
+
+
+def check_analysis(analysis_cls, out=None) -> None:
+    """A tiny run through :func:`sensing.run`: every schema variable present, labelled
+    (``long_name``), with dims among the declared ``result_dims``; no NaN unless the variable says
+    why; the same config and seed give identical numbers; plots and summary render."""
+    import tempfile
+    from pathlib import Path
+
+    from sensing.api import run
+
+    assert isinstance(getattr(analysis_cls, "kind", None), str), "kind must be declared on the class"
+    assert analysis_cls.schema, "an analysis declares the schema of its variables"
+    config = analysis_case(analysis_cls)
+    ds = run(config, scheduler="synchronous")
+    missing = set(analysis_cls.schema) - set(ds.data_vars)
+    assert not missing, f"schema variables missing from the results: {sorted(missing)}"
+    for name in analysis_cls.schema:
+        assert ds[name].attrs.get("long_name"), f"{name} has no long_name"
+        assert set(ds[name].dims) <= analysis_cls.result_dims, f"{name} dims {ds[name].dims} not in result_dims"
+    again = run(config, scheduler="synchronous")
+    for name in ds.data_vars:
+        np.testing.assert_array_equal(again[name].values, ds[name].values, err_msg=f"same seed, {name}")
+    analysis = analysis_cls(analysis_cls.Settings(**config["analysis"]))
+    assert analysis.summary(ds).strip(), "summary is empty"
+    with tempfile.TemporaryDirectory() as tmp:
+        files = analysis.plots(ds, Path(out or tmp))
+        assert all(Path(f).exists() for f in files), "plots() returned files that do not exist"

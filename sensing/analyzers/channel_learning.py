@@ -197,6 +197,10 @@ class ChannelLearning(Analysis):
         return {"estimates": estimates, "noise_per_mode": model.noise_per_mode, "variance": model.estimator_variance(),
                 "noise": model.noise, "complexity": self._complexity(scene, detector, seed)}
 
+    @classmethod
+    def example(cls):
+        return {"kind": "channel_learning", "modes": [1, 2], "empirical_max_copies": 2000, "empirical_repetitions": 8}
+
     def reference_detectors(self) -> list[dict]:
         """The conventional reference: vacuum probe + heterodyne with ``conventional_efficiency``."""
         return [{"kind": "heterodyne", "name": "conventional", "probe": "vacuum",

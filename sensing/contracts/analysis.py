@@ -60,6 +60,11 @@ class Analysis(ABC):
         """Results for one detector at one sweep point; ``statistics`` are ``(checkpoints, repetitions, ...)``."""
 
     @classmethod
+    def example(cls) -> dict:
+        """Small settings of this analysis for the shared check suite (:func:`sensing.testing.check_analysis`)."""
+        return {"kind": cls.kind}
+
+    @classmethod
     def target_parameters(cls, settings: BaseModel, scene_cls: type) -> list[str] | None:
         """Parameters a target-precision run may target (``None``: the analysis makes no estimates)."""
         return None

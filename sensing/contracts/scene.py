@@ -86,6 +86,11 @@ class Scene(ABC):
     def photons_per_copy(self) -> float:
         """Mean number of photons one copy brings to the detectors (before their efficiency)."""
 
+    @classmethod
+    def example(cls) -> dict:
+        """A small config of this scene for the shared check suite (:func:`sensing.testing.check_scene`)."""
+        raise NotImplementedError(f"{cls.__name__} has no example() for the check suite")
+
     def values(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
         """True parameter values, with some replaced by ``overrides``."""
         values = {name: p.value for name, p in self.parameters.items()}

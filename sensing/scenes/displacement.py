@@ -115,6 +115,10 @@ class DisplacementChannelScene(Scene):
     #: Task streams (:meth:`task_generator`): the query set and random mixture components.
     QUERY_STREAM, COMPONENT_STREAM = 0, 1
 
+    @classmethod
+    def example(cls):
+        return {"kind": "displacement_channel", "modes": 2, "distribution": "gaussian", "variance": 0.2, "correlation": 0.3, "queries": 3}
+
     def __init__(self, settings: DisplacementChannelSettings, seed: int = 0):
         super().__init__(settings, seed)
         self.channel = self.distribution(settings, rng=self.task_generator(self.COMPONENT_STREAM, settings.modes))

@@ -91,6 +91,10 @@ class TwoPointScene(Scene):
     parameter_names = ("separation", "centroid", "relative_brightness")
     provides = frozenset({GaussianState, ThermalLight})
 
+    @classmethod
+    def example(cls):
+        return {"kind": "two_point", "separation": 0.8, "photons_per_copy": 0.6, "relative_brightness": 0.4}
+
     def __init__(self, settings: TwoPointSettings, seed: int = 0):
         super().__init__(settings, seed)
         s = settings
