@@ -210,13 +210,21 @@ class ChannelDetector(Detector):
         return DisplacementEstimateModel(light.channel, light.queries, cache[0])
 
 
-class HeterodyneSettings(DetectorSettings):
+ProbeKind = Literal["vacuum", "coherent", "squeezed"]
+
+
+class ProbeSettings(DetectorSettings):
+    """Fields of the per-copy probe every quadrature strategy sends into each mode of the channel."""
+
+    probe: ProbeKind = Field("vacuum", description="state sent into each mode of the channel")
+    probe_amplitude: float = Field(0.0, ge=0.0, le=100.0, description="coherent probe: |alpha_probe| (its known mean is subtracted)")
+    squeezing_db: float = Field(0.0, ge=0.0, le=30.0, description="squeezed probe: single-mode squeezing in dB")
+
+
+class HeterodyneSettings(ProbeSettings):
     """Config of ``kind: heterodyne``: a per-copy probe and heterodyne (double-homodyne) detection of every mode."""
 
     kind: Literal["heterodyne"] = "heterodyne"
-    probe: Literal["vacuum", "coherent", "squeezed"] = Field("vacuum", description="state sent into each mode of the channel")
-    probe_amplitude: float = Field(0.0, ge=0.0, le=100.0, description="coherent probe: |alpha_probe| (its known mean is subtracted)")
-    squeezing_db: float = Field(0.0, ge=0.0, le=30.0, description="squeezed probe: single-mode squeezing in dB")
     squeezing_angle: float = Field(0.0, description="squeezed probe: SF Sgate phase (0 squeezes x)")
 
 
@@ -374,12 +382,11 @@ class RandomHomodyneModel(DisplacementEstimateModel):
         return np.concatenate([z.real, z.imag], axis=1)
 
 
-class HomodyneSettings(DetectorSettings):
+class HomodyneSettings(ProbeSettings):
     """Config of ``kind: homodyne``: per copy, homodyne of a random quadrature (x or p) of every mode."""
 
     kind: Literal["homodyne"] = "homodyne"
-    probe: Literal["vacuum", "coherent", "squeezed"] = Field("squeezed", description="state sent into each mode of the channel")
-    probe_amplitude: float = Field(0.0, ge=0.0, le=100.0, description="coherent probe: |alpha_probe| (its known mean is subtracted)")
+    probe: ProbeKind = Field("squeezed", description="state sent into each mode of the channel")
     squeezing_db: float = Field(10.0, ge=0.0, le=30.0, description="squeezed probe: squeezing in dB along the quadrature measured")
 
 

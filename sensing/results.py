@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -12,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 import yaml
+
+from sensing.pipelines.checkpoint import atomic_write
 
 RESULTS_FILE = "results.nc"
 
@@ -93,12 +93,5 @@ def write(ds: xr.Dataset, out: Path, overwrite: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     check_writable(out, overwrite)
     target = out / RESULTS_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".nc", dir=out)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(target, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
     return target

@@ -46,7 +46,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sensing.contracts.analysis import Analysis, sweep_dims
+from sensing.contracts.analysis import Analysis, format_table, sweep_dims
 from sensing.contracts.seeds import generator
 from sensing.contracts.states import ChannelProbe
 from sensing.physics.displacements import MAX_MODES
@@ -386,6 +386,4 @@ def channel_learning_summary(ds: xr.Dataset) -> str:
             rows.append([label or "-", str(det), f"{float(s['noise_per_mode']):.4f}", f"{float(s['copies_needed_hoeffding']):.3g}",
                          f"{float(s['advantage_log10_vs_conventional']):.2f}",
                          f"{float(s['advantage_log10_vs_entanglement_free_bound']):.2f}", f"{ratio:.2f}"])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+    return format_table(header, rows)

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
-from sensing.contracts.analysis import Analysis, sweep_dims
+from sensing.contracts.analysis import Analysis, format_table, sweep_dims
 from sensing.contracts.states import GaussianState
 from sensing.physics.statistics import spread_relative_error
 from sensing.analyzers.estimation import maximum_likelihood
@@ -197,6 +197,4 @@ def estimation_summary(ds: xr.Dataset) -> str:
             rows.append(coords + [str(det), f"{j:.4g}", f"{j / q:.3f}" if q > 0 else "n/a",
                                   f"{np.sqrt(float(last['mse'])):.3g}", f"{np.sqrt(float(last['crb'])):.3g}",
                                   f"{float(last['efficiency']):.2f}"])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+    return format_table(header, rows)

@@ -22,6 +22,16 @@ import xarray as xr
 from pydantic import BaseModel
 
 
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table, columns right-aligned (the summaries of every analysis)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
 def sweep_dims(ds: xr.Dataset) -> list[str]:
     """The sweep dims of a run's dataset, in config order (recorded by the framework)."""
     return list(json.loads(ds.attrs.get("sweep_dims", "[]")))

@@ -13,6 +13,24 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import roots_legendre
 
+def region_integrals(functions, count: int, edges: np.ndarray, nodes: int = 24) -> np.ndarray:
+    r"""Overlap matrices :math:`(M_k)_{qr} = \int_{e_k}^{e_{k+1}} \phi_q^*\phi_r\,dx` of the
+    intervals between ``edges`` for the mode functions ``functions(x) -> (count, len(x))``
+    (Gauss-Legendre, ``nodes`` points per interval).
+
+    Returns
+    -------
+    ndarray, shape ``(len(edges) - 1, count, count)``
+    """
+    edges = np.asarray(edges, dtype=float)
+    t, w = roots_legendre(nodes)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    x = 0.5 * (hi - lo) * t + 0.5 * (hi + lo)
+    weights = 0.5 * (hi - lo) * w
+    phi = functions(x.ravel()).reshape(count, *x.shape)
+    return np.einsum("qkn,rkn,kn->kqr", np.conj(phi), phi, weights)
+
+
 @dataclass(frozen=True)
 class HermiteGaussModes:
     r"""A basis of 1-D Hermite-Gauss spatial modes in the image plane.
@@ -84,13 +102,7 @@ class HermiteGaussModes:
         -------
         ndarray, shape ``(len(edges) - 1, count, count)``
         """
-        edges = np.asarray(edges, dtype=float)
-        t, w = roots_legendre(nodes)
-        lo, hi = edges[:-1, None], edges[1:, None]
-        x = 0.5 * (hi - lo) * t + 0.5 * (hi + lo)
-        weights = 0.5 * (hi - lo) * w
-        phi = self.functions(x.ravel()).reshape(self.count, *x.shape)
-        return np.einsum("qkn,rkn,kn->kqr", phi, phi, weights)
+        return region_integrals(self.functions, self.count, edges, nodes)
 
 
 @dataclass(frozen=True)

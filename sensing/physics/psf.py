@@ -38,6 +38,8 @@ from typing import Callable, ClassVar
 import numpy as np
 from scipy.special import j1, jv, roots_legendre
 
+from sensing.physics.modes import region_integrals
+
 __all__ = [
     "PupilPSF",
     "gaussian_psf",
@@ -580,13 +582,7 @@ class PsfAdaptedModes:
         -------
         ndarray, shape ``(len(edges) - 1, count, count)``
         """
-        edges = np.asarray(edges, dtype=float)
-        t, w = roots_legendre(nodes)
-        lo, hi = edges[:-1, None], edges[1:, None]
-        x = 0.5 * (hi - lo) * t + 0.5 * (hi + lo)
-        weights = 0.5 * (hi - lo) * w
-        phi = self.functions(x.ravel()).reshape(self.count, *x.shape)
-        return np.einsum("qkn,rkn,kn->kqr", np.conj(phi), phi, weights)
+        return region_integrals(self.functions, self.count, edges, nodes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -753,7 +749,7 @@ def gaussian_fit_width(psf: PupilPSF, method: str = "overlap") -> float:
     """
     from scipy.optimize import minimize_scalar
 
-    from sensing.physics.modes import HermiteGaussModes
+    from sensing.physics.modes import region_integrals, HermiteGaussModes
 
     if method == "overlap":
         def loss(s):
