@@ -662,7 +662,7 @@ def two_mode_count_distribution(correlation, cutoff, correlation_derivatives=Non
     for i in range(cutoff):
         for j in range(cutoff):
             value = 1.0 if i == j == 0 else 0.0
-            dvalue = -d_big_a * 0.0
+            dvalue = np.zeros(len(dn))
             if i:
                 value += big_b * p[i - 1, j]
                 dvalue = dvalue + d_big_b * p[i - 1, j] + big_b * dp[:, i - 1, j]
@@ -852,8 +852,7 @@ def gjc_outcome_probabilities(
     g = complex(visibility)
     modulus, phase = abs(g), np.angle(g)
     dim = star_cutoff + 1
-    bs = _balanced_beamsplitter(dim)
-    unitary = np.kron(bs, bs)  # mode order (a0, c0, a1, c1)
+    bs = _balanced_beamsplitter(dim)  # acts on (a_j, c_j) of one site
     resource = np.zeros((dim,) * 4, complex)  # (c0, c1, c0', c1')
     resource[0, 0, 0, 0] = 1.0 - resource_efficiency
     half = 0.5 * resource_efficiency
@@ -868,8 +867,12 @@ def gjc_outcome_probabilities(
         box = np.zeros((dim,) * 4, complex)
         box[:star_cutoff, :star_cutoff, :star_cutoff, :star_cutoff] = star
         joint = np.einsum("abAB,cdCD->acbdACBD", box, resource)  # (a0,c0,a1,c1 | bras)
-        rho = joint.reshape(dim**4, dim**4)
-        return np.real(np.einsum("ij,jk,ik->i", unitary, rho, unitary.conj())).reshape((dim,) * 4)
+        rho = joint.reshape((dim * dim,) * 4)  # (site0, site1 | site0', site1')
+        # P(x, y) = sum U[x,s] U[y,t] rho[s,t,S,T] U*[x,S] U*[y,T]: one site at a time
+        kets = np.tensordot(bs, np.tensordot(bs, rho, axes=(1, 0)), axes=(1, 1))  # (y, x, S, T)
+        bras = np.einsum("yxST,xS->yxT", kets, bs.conj())
+        diag = np.einsum("yxT,yT->xy", bras, bs.conj())
+        return np.real(diag).reshape((dim,) * 4)
 
     base = probabilities(modulus, phase)
     derivatives = []
