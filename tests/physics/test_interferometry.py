@@ -70,6 +70,24 @@ def test_state_convention_single_photon_block_physics_3_2():
     assert np.trace(matrix @ a0.conj().T @ a0).real == pytest.approx(0.5 * eps, abs=1e-11)
 
 
+def test_three_aperture_point_source_state_is_rank_one_and_matches_fock():
+    positions = np.array([[0.0, 0.0], [30.0, 0.0], [10.0, 40.0]])
+    position = np.array([2e-9, -1e-9])
+    g = interf.array_visibility_matrix(positions, 1e-6, interf.point_source_visibility, position=position)
+    np.testing.assert_allclose(g, g.conj().T)
+    np.testing.assert_allclose(np.diag(g), 1.0)
+    assert g[0, 2] == pytest.approx(np.exp(2j * np.pi * (positions[2] - positions[0]) @ position / 1e-6))
+    assert np.linalg.matrix_rank(g, tol=1e-10) == 1  # a point source is fully coherent
+    cutoff = 5  # neglected terms ~ nbar^5 = 1e-10
+    rho = interf.fock_density_matrix(0.01, g, cutoff=cutoff)  # (m0, n0, m1, n1, m2, n2)
+    matrix = np.transpose(rho, (0, 2, 4, 1, 3, 5)).reshape(cutoff**3, cutoff**3)
+    lowered = np.diag(np.sqrt(np.arange(1, cutoff)), 1)
+    eye = np.eye(cutoff)
+    a = [np.kron(np.kron(lowered, eye), eye), np.kron(np.kron(eye, lowered), eye), np.kron(np.kron(eye, eye), lowered)]
+    measured = np.array([[np.trace(matrix @ a[i].T @ a[j]) for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(measured, 0.01 * g, atol=1e-9)
+
+
 @pytest.mark.parametrize(
     "eps, modulus, qfi_modulus, qfi_phase",
     [
