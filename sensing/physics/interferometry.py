@@ -260,8 +260,8 @@ def uniform_disk_visibility(baseline, wavelength, diameter) -> SourceVisibility:
 
     Parameters
     ----------
-    baseline : array_like, shape (..., 2) or (...)
-        Baseline vectors (metres) or their lengths.
+    baseline : array_like, shape (..., 2)
+        Baseline vectors (metres, east/north); only :math:`|\mathbf B|` enters.
     wavelength : float
         Metres.
     diameter : float
@@ -273,7 +273,7 @@ def uniform_disk_visibility(baseline, wavelength, diameter) -> SourceVisibility:
         Parameter ``("diameter_rad",)``.
     """
     baseline = np.asarray(baseline, dtype=float)
-    length = np.linalg.norm(baseline, axis=-1) if baseline.ndim and baseline.shape[-1] == 2 else np.abs(baseline)
+    length = np.linalg.norm(baseline, axis=-1)
     scale = np.pi * length / float(wavelength)
     x = scale * diameter
     small = np.abs(x) < 1e-8
@@ -320,7 +320,7 @@ def visibility_jacobian(visibility, visibility_derivatives) -> np.ndarray:
     Parameters
     ----------
     visibility : complex
-        :math:`g \neq 0` for one baseline.
+        :math:`g \neq 0` for one baseline (the phase is undefined at a null).
     visibility_derivatives : array_like, shape (n_parameters,)
 
     Returns
@@ -461,7 +461,9 @@ def fiber_transmission(baseline_km, loss_db_per_km=0.2) -> np.ndarray:
     Parameters
     ----------
     baseline_km : float or array_like
-        Length :math:`L` of each arm (km).
+        Fibre length :math:`L` of one arm (km). For a combiner at the midpoint of a
+        baseline :math:`B`, each arm has :math:`L = B/2`; PHYSICS.md §3.3 quotes
+        :math:`\eta` per arm (10 km → 0.631, 100 km → 0.01, 300 km → 1e-6).
     loss_db_per_km : float
         :math:`\alpha`; 0.2 dB/km is telecom fibre at 1550 nm (visible-band fibre is far worse).
 
