@@ -71,6 +71,7 @@ __all__ = [
     "aperture_covariance_derivatives",
     "fock_density_matrix",
     "fiber_transmission",
+    "thermal_quantum_fisher_information",
     "exact_quantum_fisher_information",
     "quantum_fisher_information_leading_order",
     "direct_fisher_information_leading_order",
@@ -479,6 +480,46 @@ def fiber_transmission(baseline_km, loss_db_per_km=0.2) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
+def thermal_quantum_fisher_information(correlation, correlation_derivatives, hbar=2.0) -> np.ndarray:
+    r"""Exact QFI matrix of an M-mode zero-mean thermal state for parameters of :math:`N`.
+
+    With :math:`V` from :func:`aperture_covariance` and each :math:`\partial_k V` its
+    block form without the identity (:math:`\partial_k N` in place of :math:`N`), the
+    Monras/Šafránek mixed-state formula (PHYSICS.md §7.2) is evaluated directly:
+
+    .. math::
+        F_{kl} = \tfrac12\,\mathrm{vec}(\partial_k V)^T
+        \big[V\otimes V - \tfrac{\hbar^2}{4}\Omega\otimes\Omega\big]^{-1}\mathrm{vec}(\partial_l V).
+
+    The bracket is singular when a symplectic eigenvalue equals 1, i.e. when :math:`N` has
+    a zero eigenvalue (e.g. a point source, :math:`|g| = 1`); use a full-rank :math:`N`.
+    Cost :math:`O(M^6)`: meant for a handful of apertures.
+
+    Parameters
+    ----------
+    correlation : array_like, shape (M, M)
+        :math:`N_{ij} = \langle a_i^\dagger a_j\rangle`, positive definite.
+    correlation_derivatives : array_like, shape (k, M, M)
+        :math:`\partial N/\partial\theta_k` (Hermitian).
+    hbar : float
+
+    Returns
+    -------
+    ndarray, shape (k, k)
+    """
+    n = np.asarray(correlation, dtype=complex)
+    modes = n.shape[0]
+    cov = thermal_covariance(n, hbar=hbar)
+    dcov = np.stack(
+        [(hbar / 2.0) * np.block([[2 * d.real, 2 * d.imag], [-2 * d.imag, 2 * d.real]])
+         for d in np.asarray(correlation_derivatives, dtype=complex)]
+    )
+    omega = symplectic_form(modes)
+    bracket = np.kron(cov, cov) - (hbar**2 / 4.0) * np.kron(omega, omega)
+    vecs = dcov.reshape(len(dcov), -1)  # row-major vec; the bracket has the same index order
+    return 0.5 * vecs @ np.linalg.solve(bracket, vecs.T)
+
+
 def exact_quantum_fisher_information(photons_per_mode, visibility, hbar=2.0) -> np.ndarray:
     r"""Exact Gaussian QFI matrix in :math:`(|g|, \varphi)` of the two-aperture thermal state.
 
@@ -504,13 +545,9 @@ def exact_quantum_fisher_information(photons_per_mode, visibility, hbar=2.0) -> 
     ndarray, shape (2, 2)
     """
     n = 0.5 * float(photons_per_mode)
-    cov = aperture_covariance(n, visibility, hbar=hbar)
-    dcov = aperture_covariance_derivatives(n, visibility, hbar=hbar)
-    omega = symplectic_form(2)
-    bracket = np.kron(cov, cov) - (hbar**2 / 4.0) * np.kron(omega, omega)
-    vecs = dcov.reshape(2, -1)  # row-major vec; the bracket is symmetric under the same ordering
-    solved = np.linalg.solve(bracket, vecs.T)
-    return 0.5 * vecs @ solved
+    return thermal_quantum_fisher_information(
+        photon_correlation_matrix(n, visibility), _correlation_derivatives(n, visibility), hbar=hbar
+    )
 
 
 def quantum_fisher_information_leading_order(photons_per_mode, visibility) -> np.ndarray:

@@ -88,6 +88,47 @@ def test_three_aperture_point_source_state_is_rank_one_and_matches_fock():
     np.testing.assert_allclose(measured, 0.01 * g, atol=1e-9)
 
 
+def test_three_aperture_disk_diameter_qfi_matches_fock_sld():
+    positions = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 7.0]])
+    wavelength, diameter, nbar = 550e-9, 2e-8, 0.02
+
+    def correlation(d):
+        return nbar * interf.array_visibility_matrix(positions, wavelength, interf.uniform_disk_visibility, diameter=d)
+
+    baselines = positions[None, :, :] - positions[:, None, :]
+    d_correlation = nbar * interf.uniform_disk_visibility(baselines, wavelength, diameter).derivatives
+    gaussian = interf.thermal_quantum_fisher_information(correlation(diameter), d_correlation)[0, 0]
+
+    cutoff, h = 4, 1e-12  # truncation ~ nbar^4 relative; O(h^2) differences
+
+    def rho(d):
+        cov = thermal_covariance_for_test(correlation(d))
+        tensor = density_matrix(np.zeros(6), cov, cutoff=cutoff)
+        return np.transpose(tensor, (0, 2, 4, 1, 3, 5)).reshape(cutoff**3, cutoff**3)
+
+    d_rho = (rho(diameter + h) - rho(diameter - h)) / (2 * h)
+    values, vectors = np.linalg.eigh(rho(diameter))
+    rotated = vectors.conj().T @ d_rho @ vectors
+    total = values[:, None] + values[None, :]
+    keep = total > 1e-14
+    brute = 2 * np.sum(np.abs(rotated[keep]) ** 2 / total[keep])
+    assert gaussian == pytest.approx(brute, rel=1e-4)
+    # with two apertures the M-mode QFI is the chain rule through (|g|, phi)
+    pair = interf.uniform_disk_visibility(positions[1] - positions[0], wavelength, diameter)
+    jacobian = interf.visibility_jacobian(pair.visibility, pair.derivatives)
+    chain = interf.source_fisher_information(interf.exact_quantum_fisher_information(2 * nbar, pair.visibility), jacobian)
+    two = interf.thermal_quantum_fisher_information(correlation(diameter)[:2, :2], d_correlation[:, :2, :2])
+    np.testing.assert_allclose(two, chain, rtol=1e-10)
+
+
+def thermal_covariance_for_test(correlation):
+    """xxpp covariance written out in the test (hbar = 2), V = [[I+2ReN, 2ImN], [-2ImN, I+2ReN]]."""
+    eye = np.eye(len(correlation))
+    return np.block(
+        [[eye + 2 * correlation.real, 2 * correlation.imag], [-2 * correlation.imag, eye + 2 * correlation.real]]
+    )
+
+
 @pytest.mark.parametrize(
     "eps, modulus, qfi_modulus, qfi_phase",
     [
