@@ -245,25 +245,85 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError([("--set", f"expected KEY=VALUE (dotted key), got {item!r}")])
-        try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise ConfigError([(f"--set {key}", f"value {text!r} is not valid YAML: {err}")]) from None
+        out[key.strip()] = parse_yaml(text, f"--set {key.strip()}")
     return out
 
 
 # -- loading ------------------------------------------------------------------------------------
+#: Largest config file read (bytes), YAML aliases expanded, and nesting depth of a config.
+MAX_CONFIG_BYTES = 1 << 20
+MAX_ALIASES = 16
+MAX_DEPTH = 32
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """The safe loader, stricter: duplicate keys, many aliases (alias bombs), deep nesting and
+    tags other than YAML's plain scalars and collections are errors, not silently accepted."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*name); configs need none")
+        depth = getattr(self, "_depth", 0)
+        if depth > MAX_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels")
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+def _refuse_tag(loader, node):
+    raise yaml.constructor.ConstructorError(None, None, f"tag {node.tag!r} is not allowed in a config", node.start_mark)
+
+
+for _tag in list(_ConfigLoader.yaml_constructors):
+    if _tag is not None and _tag not in _PLAIN_TAGS:
+        _ConfigLoader.add_constructor(_tag, _refuse_tag)
+_ConfigLoader.add_constructor(None, _refuse_tag)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """YAML text through the strict safe loader; problems become a ConfigError naming ``where``."""
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506  (a SafeLoader subclass)
+    except (yaml.YAMLError, RecursionError) as err:
+        raise ConfigError([(where, f"is not a valid config YAML: {str(err).splitlines()[0] if str(err) else type(err).__name__}")]) from None
+
+
 def read_raw(source: str | Path | dict) -> dict:
-    """A config as a plain dict, from a YAML path or a dict (copied); safe YAML loader only."""
+    """A config as a plain dict, from a YAML path or a dict (copied); strict safe YAML loader only."""
     if isinstance(source, dict):
         return copy.deepcopy(source)
     path = Path(source)
     if not path.is_file():
         raise ConfigError([("config", f"no such file: {str(path)!r}")])
+    data = path.read_bytes()
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError([("config", f"{path} is {len(data)} bytes; a config may have at most {MAX_CONFIG_BYTES}")])
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError([("config", f"{path} is not valid YAML: {err}")]) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError([("config", f"{path} is not UTF-8 text (byte {err.start}: {data[err.start:err.start + 1]!r})")]) from None
+    raw = parse_yaml(text, "config")
     if not isinstance(raw, dict):
         raise ConfigError([("config", f"{path} must hold a mapping of fields, got {type(raw).__name__}")])
     return raw
@@ -302,15 +362,49 @@ def _non_finite(node: Any, path: str) -> list[tuple[str, str]]:
     return []
 
 
+def _lenient(raw: Any, validated: Any, path: str) -> list[tuple[str, str]]:
+    """Values pydantic's lax mode would coerce silently: a boolean given for a number
+    (``separation: true`` is not 1.0), and NaN or infinity spelled as a string (``"nan"``)."""
+    if isinstance(raw, bool) and not isinstance(validated, bool):
+        return [(path or "config", f"must be a number, not the boolean {raw!r}")]
+    if isinstance(validated, float) and not math.isfinite(validated):
+        return [(path or "config", f"must be a finite number, got {raw!r}")]
+    if isinstance(raw, dict) and isinstance(validated, dict):
+        return [p for k, v in raw.items() if k in validated for p in _lenient(v, validated[k], f"{path}.{k}" if path else str(k))]
+    if isinstance(raw, list) and isinstance(validated, list) and len(raw) == len(validated):
+        return [p for i, (a, b) in enumerate(zip(raw, validated)) for p in _lenient(a, b, f"{path}.{i}" if path else str(i))]
+    return []
+
+
+def _depth(node: Any, limit: int) -> bool:
+    """True if ``node`` nests deeper than ``limit`` (iterative: no recursion limit to hit)."""
+    stack = [(node, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
 def validate(raw: dict, prefix: str = ""):
     """Validate a raw dict into a RunConfig, or raise :class:`ConfigError`."""
+    if _depth(raw, MAX_DEPTH):
+        raise ConfigError([(prefix + "config", f"nested deeper than {MAX_DEPTH} levels")])
     bad = _non_finite(raw, "")
     if bad:
         raise ConfigError([(prefix + p, m) for p, m in bad])
     try:
-        return config_model().model_validate(raw)
+        model = config_model().model_validate(raw)
     except ValidationError as err:
         raise ConfigError(_problems(err, prefix)) from None
+    lenient = _lenient(raw, model.model_dump(), "")
+    if lenient:
+        raise ConfigError([(prefix + p, m) for p, m in lenient])
+    return model
 
 
 def load_config(source: str | Path | dict, overrides: dict[str, Any] | None = None):
