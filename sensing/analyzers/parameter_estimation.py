@@ -12,7 +12,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from sensing.contracts.analysis import Analysis
-from sensing.analyzers.estimation import maximum_likelihood
+from sensing.analyzers.estimation import maximum_likelihood, unidentifiable_parameters
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
 
 
@@ -69,17 +69,26 @@ class ParameterEstimation(Analysis):
         return list(self.settings.estimate or scene.parameter_names[:1])
 
     def analyze_detector(self, scene, detector, statistics):
+        """Fisher information per copy, estimates at every checkpoint, and identifiability.
+
+        ``identifiability`` holds, from :func:`~sensing.analyzers.estimation.unidentifiable_parameters`,
+        ``crb_per_copy`` (inf for parameters the statistic cannot identify: a singular Fisher
+        information matrix), ``unidentifiable`` (their names) and ``reason`` (a sentence for
+        the dataset's attributes; empty when the matrix is regular).
+        """
         names = self.names(scene)
-        derivatives = scene.state_derivatives(names)
+        closed_form = callable(getattr(scene, "light", None))
+        derivatives = None if closed_form else scene.state_derivatives(names)
         fisher = detector_fisher_information(scene, detector, names, derivatives)
-        model = detector.outcome_model(derivatives[0])
+        model = detector.outcome_model(scene.light() if closed_form else derivatives[0])
         detected = float(model.signal_mean().sum()) if hasattr(model, "signal_mean") else float("nan")
         checkpoints = statistics["copies"].shape[0]
         estimates = np.stack([
             maximum_likelihood(scene, detector, {k: v[j] for k, v in statistics.items()}, names)
             for j in range(checkpoints)
         ])
-        return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names}
+        return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names,
+                "identifiability": unidentifiable_parameters(fisher, names)}
 
     def analyze_scene(self, scene, references=()):
         names = self.names(scene)
