@@ -244,7 +244,13 @@ def quantum_fisher_information(
         The :math:`\hbar` of the quadratures (2 in Strawberry Fields).
     pure_tolerance : float, optional
         A symplectic eigenvalue with :math:`\nu/(\hbar/2) - 1 \le` ``pure_tolerance`` is a pure
-        mode.
+        mode. **Precision limit:** a covariance whose vacuum is the identity resolves the excess
+        :math:`\nu - 1 = 2\bar N` of a nearly pure mode only to ~1e-16 absolute, so a mode with
+        fewer than ~1e-8 photons is indistinguishable here from a pure one and its passive terms
+        :math:`(\partial\bar N)^2/(\bar N(\bar N+1))`, which may hold most of the information
+        (the odd mode of two close faint sources), are lost. For thermal light use
+        :func:`thermal_quantum_fisher_information` on the factor of the photon correlation,
+        which is exact there.
     derivative_tolerance : float, optional
         The passive derivative on pure-pure blocks counts as zero (regular case) when
         its norm is at most ``derivative_tolerance`` times :math:`\max(\|B_i\|_F, 1)`,
