@@ -15,10 +15,10 @@ def camera_information_per_photon(separation, brightness, convention, eps=1e-4):
     return detector_fisher_information(scene, make_detector(**CAMERA), ["separation"])[0, 0] / eps
 
 
-def test_source_positions_keep_the_intensity_centroid_fixed_by_default():
-    scene = make_scene(separation=0.8, photons_per_copy=0.1, relative_brightness=0.2, centroid=0.3)
+def test_intensity_convention_keeps_the_intensity_centroid_fixed():
+    scene = make_scene(separation=0.8, photons_per_copy=0.1, relative_brightness=0.2, centroid=0.3,
+                       centroid_convention="intensity")
     amplitudes, photons = scene._sources(scene.values())
-    assert scene.settings.centroid_convention == "intensity"
     positions = np.array([0.3 - 0.2 * 0.8, 0.3 + 0.8 * 0.8])
     expected = scene.modes.point_source_amplitudes(positions)
     np.testing.assert_allclose(amplitudes, expected, rtol=1e-12, atol=1e-15)
@@ -40,3 +40,13 @@ def test_camera_rayleigh_curse_for_unequal_sources_with_known_intensity_centroid
     assert camera_information_per_photon(d, b, "intensity") == pytest.approx(expected, rel=5e-3)
     midpoint = camera_information_per_photon(d, b, "midpoint")
     assert midpoint == pytest.approx((b - 0.5) ** 2 + expected, rel=5e-3, abs=1e-9)
+
+
+def test_intensity_convention_program_matches_closed_form_light():
+    """The Strawberry Fields program builds the same light as the closed form under the intensity convention."""
+    from sensing.contracts.states import ThermalLight
+
+    scene = make_scene(separation=1.3, photons_per_copy=0.4, relative_brightness=0.3, centroid=-0.2,
+                       centroid_convention="intensity")
+    built = ThermalLight.from_state(scene.state()).correlation
+    np.testing.assert_allclose(built, scene.light().correlation, atol=1e-12)

@@ -33,9 +33,11 @@ class TwoPointSettings(BaseModel):
         0.0, description="position of the sources' centroid relative to the optical axis (see `centroid_convention`)"
     )
     centroid_convention: Literal["intensity", "midpoint"] = Field(
-        "intensity",
+        "midpoint",
         description="intensity: `centroid` is the intensity-weighted mean position (1-b) X1 + b X2, held fixed as the "
-        "separation varies (the superresolution literature's convention); midpoint: `centroid` is (X1 + X2)/2. "
+        "separation varies (the superresolution literature's convention, recommended for unequal sources); "
+        "midpoint (default, the earlier behaviour): `centroid` is (X1 + X2)/2, so for b != 0.5 the intensity "
+        "centroid moves with the separation and a camera learns the separation from that shift. "
         "The two agree for equal sources (relative_brightness 0.5).",
     )
     relative_brightness: float = Field(
@@ -71,13 +73,13 @@ class TwoPointScene(Scene):
 
     Positions (b = ``relative_brightness``, the second source's share of the photons):
 
-    * ``centroid_convention: intensity`` (default): :math:`X_1 = c - b\,d`,
+    * ``centroid_convention: intensity`` (recommended for unequal sources): :math:`X_1 = c - b\,d`,
       :math:`X_2 = c + (1-b)\,d`, so the intensity centroid :math:`(1-b)X_1 + bX_2 = c`
       stays fixed when d changes. This is the convention of the superresolution literature
       for unequal sources (e.g. the faint-companion model of Huang & Lupo, arXiv:2106.00488,
       PHYSICS.md §6.3: star at :math:`-e d`, planet at :math:`(1-e)d`). With the centroid known, a
       camera then shows the Rayleigh curse for every b.
-    * ``centroid_convention: midpoint``: :math:`X_{1,2} = c \mp d/2`. For b ≠ 1/2 the
+    * ``centroid_convention: midpoint`` (default, kept for compatibility): :math:`X_{1,2} = c \mp d/2`. For b ≠ 1/2 the
       intensity centroid :math:`c + (b - 1/2)d` moves with d, so a camera learns d at first
       order from the centroid shift (psf_sigma 0.7, d = 0.37 sigma: 0.194 per photon and unit length squared for b = 0.2, against
       0.033 for equal sources): information about d that comes from knowing the midpoint,
