@@ -6,7 +6,7 @@ import pytest
 from sensing.analyzers.fisher import detector_fisher_information
 from tests.helpers import make_detector, make_scene
 
-CAMERA = dict(kind="camera", pixel_pitch=0.05, field_of_view=14.0)  # fine pixels: close to the continuum camera
+CAMERA = dict(kind="camera", pixel_pitch=0.1, field_of_view=12.0)  # fine pixels: (pitch/sigma)^2/12 < 1e-3 from the continuum camera
 
 
 def camera_information_per_photon(separation, brightness, convention, eps=1e-4):
