@@ -375,25 +375,155 @@ class ClassicalCountingModel(OutcomeModel):
         return {"copies": np.int64(copies), "totals": clicks + dark}
 
     # -- likelihood --------------------------------------------------------------------------
-    def log_likelihood(self, statistics: Statistics) -> np.ndarray:
-        r"""Poisson (counts) or per-output binomial (clicks) log-likelihood of the totals.
+    def _low_rank_covariance(self):
+        r"""Per-copy covariance of number-resolving counts as :math:`C = \mathrm{diag}(D) + BB^T`, batched.
 
-        Counts: :math:`\sum_k T_k\log\mu_k - c\,\mu_k`. Clicks:
-        :math:`\sum_k T_k\log p_k + (c - T_k)\log(1-p_k)`, a composite likelihood that
-        ignores the weak (second-order in the light) correlations between outputs.
+        :math:`D_k = E[n_k]` and :math:`B_k = (\mathrm{Re}\,\mathrm{vec}R_k, \mathrm{Im}\,\mathrm{vec}R_k)`,
+        since :math:`\mathrm{tr}(R_kR_l) = \mathrm{Re}\,\mathrm{vec}R_k\cdot\overline{\mathrm{vec}R_l}`
+        (the thermal bunching term). Shapes ``(..., n)`` and ``(..., n, 2r^2)``.
+        """
+        r = self._batched_responses()
+        flat = r.reshape(*r.shape[:-2], -1)
+        return self.mean(), np.concatenate([flat.real, flat.imag], axis=-1)
+
+    def _dense_click_covariance(self) -> np.ndarray:
+        """Exact per-copy covariance of the clicks, batched: shape ``(..., n, n)``."""
+        r = self._batched_responses()
+        batch = r.shape[:-3]
+        flat = r.reshape(-1, *r.shape[-3:])
+        out = np.empty((flat.shape[0], flat.shape[1], flat.shape[1]))
+        eye = np.eye(flat.shape[-1])
+        for i, responses in enumerate(flat):
+            none_k = np.exp(-self.dark_counts) / np.linalg.det(eye + responses).real
+            pair = eye + responses[:, None] + responses[None, :]
+            none_kl = np.exp(-self.dark_counts[:, None] - self.dark_counts[None, :]) / np.linalg.det(pair).real
+            cov = none_kl - np.outer(none_k, none_k)
+            np.fill_diagonal(cov, none_k * (1 - none_k))
+            out[i] = cov
+        return out.reshape(*batch, *out.shape[-2:])
+
+    def _covariance_operator(self):
+        r"""``(solve, logdet, live)``: :math:`v\mapsto C^{-1}v` for ``v`` of shape ``(..., n, q)``
+        (batch dims of the model first), :math:`\log\det C` over the outputs that can fire, and
+        the mask of those outputs (zero variance: no light and no dark counts; such an output
+        never fires and is left out).
+
+        Counts: Woodbury identity on :math:`C = D + BB^T` (never an n x n matrix, so 2-D cameras
+        with many pixels stay cheap). Clicks: the dense exact covariance.
+        """
+        if not self.threshold:
+            diagonal, low_rank = self._low_rank_covariance()
+            live = diagonal > 0
+            safe = np.where(live, diagonal, 1.0)
+            low_rank = low_rank * live[..., None]
+            weighted = low_rank / safe[..., None]
+            inner = np.eye(low_rank.shape[-1]) + np.swapaxes(low_rank, -1, -2) @ weighted
+            _, inner_logdet = np.linalg.slogdet(inner)
+            logdet = np.where(live, np.log(safe), 0.0).sum(-1) + inner_logdet
+
+            def solve(v):
+                v = v * live[..., None]
+                first = v / safe[..., None]
+                correction = weighted @ np.linalg.solve(inner, np.swapaxes(weighted, -1, -2) @ v)
+                return (first - correction) * live[..., None]
+
+            return solve, logdet, live
+        cov = self._dense_click_covariance()
+        live = np.diagonal(cov, axis1=-2, axis2=-1) > 0
+        mask = live[..., :, None] & live[..., None, :]
+        eye = np.eye(cov.shape[-1])
+        regular = np.where(mask, cov, eye)  # dead outputs: unit variance, zero residual
+        _, logdet = np.linalg.slogdet(regular)
+
+        def solve(v):
+            return np.linalg.solve(regular, v * live[..., None]) * live[..., None]
+
+        return solve, logdet, live
+
+    def log_likelihood(self, statistics: Statistics, paired: bool = False) -> np.ndarray:
+        r"""Gaussian log-likelihood of the totals with the exact per-copy mean and covariance.
+
+        Over c copies the totals T are asymptotically normal (central limit theorem),
+        :math:`T\sim N(c\mu, cC)`, with the exact per-copy mean :math:`\mu` and covariance
+        :math:`C` (:meth:`covariance`: Poisson term plus the thermal bunching
+        :math:`\mathrm{tr}(R_kR_l)` for counts; the exact click covariance for clicks):
+
+        .. math:: \ell(\theta) = -\tfrac{1}{2c}(T - c\mu)^T C^{-1}(T - c\mu) - \tfrac12\log\det C
+
+        (up to a constant). This is the likelihood consistent with the reported Fisher
+        information :math:`\partial\mu^TC^{-1}\partial\mu` per copy; the Poisson likelihood used
+        before ignored the bunching term and, at 20 photons per copy, its estimates reached
+        only 0.4-0.5 of the bound. An output that cannot fire (zero mean) but has fired gives
+        :math:`-\infty`.
+
+        Parameters
+        ----------
+        statistics : dict
+            ``copies`` (R,) and ``totals`` (R, n) of R repetitions.
+        paired : bool, optional
+            The model is batched over R parameter points, one per repetition: return the
+            log-likelihood of repetition r at point r, shape ``(R,)``. Otherwise the model
+            is batched over G points (or unbatched, G = 1) and the result is ``(G, R)``.
+
+        Returns
+        -------
+        ndarray, shape ``(G, R)`` or ``(R,)``
         """
         totals = np.asarray(statistics["totals"], dtype=float)
         copies = np.asarray(statistics["copies"], dtype=float)
+        solve, logdet, live = self._covariance_operator()
         mean = self.mean()
-        with np.errstate(divide="ignore"):
-            log_mean = np.where(mean > 0, np.log(np.where(mean > 0, mean, 1.0)), -1e300)
-        if self.threshold:
-            with np.errstate(divide="ignore"):
-                log_miss = np.where(mean < 1, np.log1p(-np.where(mean < 1, mean, 0.0)), -1e300)
-            ll = np.einsum("rk,gk->gr", totals, log_mean) + np.einsum("rk,gk->gr", copies[:, None] - totals, log_miss)
+        if paired:
+            residual = (totals - copies[:, None] * mean)[..., None]  # (R, n, 1)
+            quadratic = (residual * solve(residual)).sum(axis=(-1, -2)) / copies
+            impossible = np.any(~live & (totals > 0), axis=-1)
+            ll = -0.5 * quadratic - 0.5 * logdet
         else:
-            ll = np.einsum("rk,gk->gr", totals, log_mean) - np.outer(mean.sum(axis=-1), copies)
-        return np.nan_to_num(ll, nan=-np.inf)
+            batched = mean.ndim > 1
+            mean = np.atleast_2d(mean)
+            logdet, live = np.atleast_1d(logdet), np.atleast_2d(live)
+            residual = np.swapaxes(totals[None] - copies[None, :, None] * mean[:, None, :], -1, -2)  # (G, n, R)
+            solved = solve(residual) if batched else solve(residual[0])[None]
+            quadratic = (residual * solved).sum(-2) / copies[None, :]  # (G, R)
+            impossible = np.any(~live[:, None, :] & (totals[None] > 0), axis=-1)
+            ll = -0.5 * quadratic - 0.5 * logdet[:, None]
+        return np.where(impossible, -np.inf, np.nan_to_num(ll, nan=-np.inf))
+
+    def score(self, statistics: Statistics, mean_derivatives: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""Quasi-score and expected information of the totals, paired (repetition r at point r).
+
+        .. math::
+            U(\theta) = \partial\mu^T C^{-1}(T - c\mu), \qquad
+            \mathcal I(\theta) = c\,\partial\mu^T C^{-1}\partial\mu ,
+
+        the estimating equation of the Gaussian likelihood (:meth:`log_likelihood`) with the
+        covariance held at :math:`\theta` (its derivative contributes O(1), against O(c) here).
+        Its root is consistent, and its variance is :math:`\mathcal I^{-1}` to leading order:
+        the estimator attains the reported Cramer-Rao bound. In the weak-light limit
+        (:math:`C\to\mathrm{diag}\,\mu`) it is the Poisson score; for clicks it generalises the
+        per-output binomial score by the correlations between outputs.
+
+        Parameters
+        ----------
+        statistics : dict
+            ``copies`` (R,) and ``totals`` (R, n).
+        mean_derivatives : ndarray, shape ``(R, p, n)``
+            :math:`\partial_i\mu` at each repetition's parameter point (the model is batched
+            over those R points).
+
+        Returns
+        -------
+        score : ndarray, shape ``(R, p)``
+        information : ndarray, shape ``(R, p, p)``
+        """
+        totals = np.asarray(statistics["totals"], dtype=float)
+        copies = np.asarray(statistics["copies"], dtype=float)
+        solve, _, _ = self._covariance_operator()
+        residual = totals - copies[:, None] * self.mean()
+        solved = solve(np.swapaxes(mean_derivatives, -1, -2))  # (R, n, p): C^-1 dmu
+        score = np.einsum("rnp,rn->rp", solved, residual)
+        information = copies[:, None, None] * (mean_derivatives @ solved)
+        return score, 0.5 * (information + np.swapaxes(information, -1, -2))
 
 
 class CountingSettings(DetectorSettings):

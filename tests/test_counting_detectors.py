@@ -251,7 +251,7 @@ def test_camera_sampler_against_independent_source_amplitude_sampler():
     from scipy.stats import chi2_contingency
 
     d, c, b, eps, eta, dark, pitch = 1.1, 0.15, 0.35, 0.7, 0.8, 0.03, 0.9
-    scene = make_scene(separation=d, centroid=c, relative_brightness=b, photons_per_copy=eps)
+    scene = make_scene(separation=d, centroid=c, relative_brightness=b, photons_per_copy=eps, centroid_convention="midpoint")
     camera = make_detector(kind="camera", pixel_pitch=pitch, pixels=4, efficiency=eta, dark_counts=dark)
     copies = 60_000
     ours = camera.outcome_model(scene.state()).sample(np.random.default_rng(21), copies)

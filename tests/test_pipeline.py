@@ -82,22 +82,27 @@ def test_batches_cover_the_checkpoints_exactly():
 
 
 def test_each_sweep_point_state_is_built_once_whatever_the_detectors(monkeypatch):
-    """One SF run per distinct one-copy state: the truth and the two finite-difference
-    neighbours of the estimated parameter, shared by every detector and the quantum limit."""
-    import sensing.contracts.engine as engine
-    import sensing.contracts.scene as scene_module
+    """No one-copy state (SF or closed form) of a sweep point is computed twice, however many
+    detectors and the quantum limit use it."""
+    from sensing.scenes.two_point import TwoPointScene
 
-    calls = []
-    original = engine.run_gaussian
+    built = []
+    state, typed = TwoPointScene.state, TwoPointScene.typed_state
 
-    def counted(program):
-        calls.append(program)
-        return original(program)
+    def record(kind, original):
+        def wrapper(self, *args):
+            values = args[-1] if args and isinstance(args[-1], dict) else None
+            if all(np.ndim(v) == 0 for v in (values or {}).values()):  # batched likelihood grids are not states
+                built.append((id(self), kind, args[0] if kind == "typed" else None,
+                              tuple(sorted((values or {}).items()))))
+            return original(self, *args)
+        return wrapper
 
-    monkeypatch.setattr(scene_module, "_run_gaussian", counted)
+    monkeypatch.setattr(TwoPointScene, "state", record("sf", state))
+    monkeypatch.setattr(TwoPointScene, "typed_state", record("typed", typed))
     config = Path(__file__).resolve().parents[1] / "configs" / "superresolution.yaml"
     overrides = {"copies": [1000], "repetitions": 2, "sweep": {"source.separation": [0.3, 1.0]},
                  "detectors.camera.pixels": 10}
     ds = sensing.api.run(config, overrides, scheduler="synchronous")
-    assert ds.sizes["detector"] == 3
-    assert len(calls) == 2 * 3
+    assert ds.sizes["detector"] == 3 and built
+    assert len(built) == len(set(built)), [b for b in built if built.count(b) > 1][:3]

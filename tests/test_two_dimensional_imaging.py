@@ -52,9 +52,9 @@ def test_strawberry_fields_state_equals_closed_form_in_2d(orientation, centroid,
     assert state.modes == scene.modes and state.num_modes == 78
     np.testing.assert_allclose(state.photon_correlation(), scene.light().correlation, atol=1e-14)
     assert np.trace(state.photon_correlation()).real == pytest.approx(0.02, rel=1e-10)
-    # the sources sit on the separation axis at centroid -/+ d/2
+    # the sources sit on the separation axis with their intensity centroid fixed: the second at centroid + (1-b) d
     direction = np.array([np.cos(orientation), np.sin(orientation)])
-    expected = scene.modes.point_source_amplitudes((centroid + 0.6) * direction)
+    expected = scene.modes.point_source_amplitudes((centroid + (1 - brightness) * 1.2) * direction)
     assert np.abs(scene.light().factor[:, 1]) == pytest.approx(np.sqrt(0.02 * brightness) * np.abs(expected), abs=1e-15)
 
 

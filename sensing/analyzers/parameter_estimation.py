@@ -12,9 +12,9 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from sensing.contracts.analysis import Analysis, format_table, sweep_dims
-from sensing.contracts.states import GaussianState
+from sensing.contracts.states import GaussianState, ThermalLight
 from sensing.physics.statistics import spread_relative_error
-from sensing.analyzers.estimation import maximum_likelihood
+from sensing.analyzers.estimation import maximum_likelihood, unidentifiable_parameters
 from sensing.analyzers.fisher import detector_fisher_information, quantum_fisher_information
 
 
@@ -79,8 +79,16 @@ class ParameterEstimation(Analysis):
         return list(self.settings.estimate or scene.parameter_names[:1])
 
     def analyze_detector(self, scene, detector, statistics, seed=None):
+        """Fisher information per copy, estimates at every checkpoint, and identifiability.
+
+        ``identifiability`` holds, from :func:`~sensing.analyzers.estimation.unidentifiable_parameters`,
+        ``crb_per_copy`` (inf for parameters the statistic cannot identify: a singular Fisher
+        information matrix), ``unidentifiable`` (their names) and ``reason`` (a sentence for
+        the dataset's attributes; empty when the matrix is regular).
+        """
         names = self.names(scene)
-        derivatives = scene.state_derivatives(names)
+        closed_form = ThermalLight in scene.provides
+        derivatives = None if closed_form else scene.state_derivatives(names)
         fisher = detector_fisher_information(scene, detector, names, derivatives)
         model = detector.outcome_model(scene.prepare(detector.accepts))
         detected = float(np.sum(model.signal_mean()))
@@ -89,7 +97,8 @@ class ParameterEstimation(Analysis):
             maximum_likelihood(scene, detector, {k: v[j] for k, v in statistics.items()}, names)
             for j in range(checkpoints)
         ])
-        return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names}
+        return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names,
+                "identifiability": unidentifiable_parameters(fisher, names)}
 
     def target_error(self, scene, detector, statistics, parameter):
         """The spread of the repetitions' estimates at one checkpoint (see

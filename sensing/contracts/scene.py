@@ -122,7 +122,7 @@ class Scene(ABC):
         # A sweep point's states are computed once, however many detectors, analyses and target
         # rounds ask for them (batches of parameter points, e.g. likelihood grids, are not kept).
         scalar = all(np.ndim(v) == 0 for v in (values or {}).values())
-        key = (state_type, tuple(sorted((k, float(v)) for k, v in (values or {}).items()))) if scalar else None
+        key = (state_type, tuple(sorted((k, float(v)) for k, v in (values or {}).items()))) if scalar and PREPARED_STATES else None
         cache = self.__dict__.setdefault("_prepared", {})
         if key is not None and key in cache:
             return cache[key]

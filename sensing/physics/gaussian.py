@@ -38,6 +38,7 @@ __all__ = [
     "symplectic_form",
     "quantum_fisher_information",
     "quantum_fisher_information_pure",
+    "thermal_quantum_fisher_information",
     "gaussian_outcome_fisher_information",
     "homodyne_outcome",
     "heterodyne_outcome",
@@ -243,7 +244,13 @@ def quantum_fisher_information(
         The :math:`\hbar` of the quadratures (2 in Strawberry Fields).
     pure_tolerance : float, optional
         A symplectic eigenvalue with :math:`\nu/(\hbar/2) - 1 \le` ``pure_tolerance`` is a pure
-        mode.
+        mode. **Precision limit:** a covariance whose vacuum is the identity resolves the excess
+        :math:`\nu - 1 = 2\bar N` of a nearly pure mode only to ~1e-16 absolute, so a mode with
+        fewer than ~1e-8 photons is indistinguishable here from a pure one and its passive terms
+        :math:`(\partial\bar N)^2/(\bar N(\bar N+1))`, which may hold most of the information
+        (the odd mode of two close faint sources), are lost. For thermal light use
+        :func:`thermal_quantum_fisher_information` on the factor of the photon correlation,
+        which is exact there.
     derivative_tolerance : float, optional
         The passive derivative on pure-pure blocks counts as zero (regular case) when
         its norm is at most ``derivative_tolerance`` times :math:`\max(\|B_i\|_F, 1)`,
@@ -389,6 +396,107 @@ def quantum_fisher_information_pure(
     solved = np.stack([scipy.linalg.cho_solve(factor, d) for d in cov_derivatives])  # V^-1 dV_i
     fisher = 0.25 * np.einsum("ikl,jlk->ij", solved, solved)
     fisher += means_derivatives @ scipy.linalg.cho_solve(factor, means_derivatives.T)
+    return 0.5 * (fisher + fisher.T)
+
+
+# --------------------------------------------------------------------------------------
+# Quantum Fisher information of thermal (classical, zero-mean) light from its factor
+# --------------------------------------------------------------------------------------
+
+
+def thermal_quantum_fisher_information(factor: np.ndarray, factor_derivatives: np.ndarray) -> np.ndarray:
+    r"""Quantum Fisher information matrix of zero-mean thermal light given by a factor of its correlation.
+
+    The state is the phase-insensitive Gaussian state with normally ordered correlation
+    :math:`M = \langle a_i^\dagger a_j\rangle^T = LL^\dagger` (K modes, L is K x r, r the
+    number of incoherent sources). With the thin singular value decomposition
+    :math:`L = W\,\mathrm{diag}(s)\,V^\dagger` the thermal eigenmodes are the columns
+    :math:`w_k` of W with mean photon numbers :math:`n_k = s_k^2`, and the SLD quantum Fisher
+    information of a phase-insensitive family (the passive Williamson terms of
+    :func:`quantum_fisher_information`, :math:`\nu_k = 2n_k + 1`, written in the complex
+    form) is
+
+    .. math::
+        F_{ij} = \sum_{k,l}\frac{2\,\mathrm{Re}\big[(\partial_i M)_{kl}\,\overline{(\partial_j M)_{kl}}\big]}
+                             {n_k + n_l + 2n_kn_l},
+
+    summed over all pairs of eigenmodes, including the unpopulated ones. In terms of L,
+    with :math:`A_i = W^\dagger\,\partial_i L\,V` and :math:`P = I - WW^\dagger`, every term is
+    a ratio of quantities of the same order in the photon numbers, so nothing is divided by
+    a small number:
+
+    .. math::
+        F_{ij} = 4\,\mathrm{Re}\,\mathrm{tr}\big[(P\partial_i L)^\dagger P\partial_j L\big]
+                + \sum_{k,l\le r}\frac{2\,\mathrm{Re}\,X^i_{kl}\overline{X^j_{kl}}}{n_k + n_l + 2n_kn_l},
+        \qquad X^i_{kl} = s_l\,(A_i)_{kl} + s_k\,\overline{(A_i)_{lk}} .
+
+    The first term collects the pairs (populated, unpopulated) in closed form
+    (:math:`2|s_k\bar A|^2/n_k` summed over the unpopulated modes). This is what makes the
+    formula exact for faint light: the odd mode of two close sources holds
+    :math:`n_- \approx \epsilon d^2/(16\sigma^2)` photons, far below the rounding level of a
+    covariance matrix whose vacuum is the identity, yet its term
+    :math:`(\partial n_-)^2/(n_-(1+n_-))` carries almost all of the information; the singular
+    values of L resolve :math:`\sqrt{n_-}` to relative precision
+    :math:`\sim 10^{-16}\,s_{max}/s_-`. Single thermal mode:
+    :math:`F = (\partial\bar N)^2/(\bar N(\bar N+1))`.
+
+    **Unpopulated source directions.** If L is rank deficient (two sources at the same
+    point, :math:`n_k = 0` for a column of V), the (k, k) term is taken as its limit
+    :math:`|(A_i)_{kl} + \overline{(A_i)_{lk}}|^2`, i.e. the value approached from inside the
+    parameter region (the Bures-metric limit; e.g. the separation at d = 0 gets
+    :math:`\epsilon/(4\sigma^2)`, not the SLD value of the singular point [Safranek2017]_).
+
+    Parameters
+    ----------
+    factor : array_like, shape (K, r)
+        L with :math:`\Gamma^T = LL^\dagger`, :math:`\Gamma_{ij} = \langle a_i^\dagger a_j\rangle`
+        (photons per copy), real or complex.
+    factor_derivatives : array_like, shape (p, K, r)
+        :math:`\partial_i L` for each of the p parameters, in the same gauge as ``factor``
+        (a single (K, r) array is taken as p = 1). Any smooth parametrisation of L works:
+        the result depends on L only through :math:`LL^\dagger`.
+
+    Returns
+    -------
+    ndarray, shape (p, p)
+        Quantum Fisher information matrix per copy, in inverse units of the parameters squared.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or the values are not finite.
+
+    References
+    ----------
+    .. [Nair2016] R. Nair, M. Tsang, "Far-field superresolution of thermal electromagnetic
+       sources at the quantum limit", Phys. Rev. Lett. 117, 190801 (2016), arXiv:1604.00937.
+    See also [Monras2013]_, [Safranek2019]_ (the passive Williamson terms).
+    """
+    factor = np.asarray(factor)
+    if factor.ndim != 2:
+        raise ValueError(f"factor must have shape (K, r); got {factor.shape}")
+    derivatives = np.asarray(factor_derivatives)
+    if derivatives.shape == factor.shape:
+        derivatives = derivatives[None]
+    if derivatives.ndim != 3 or derivatives.shape[1:] != factor.shape:
+        raise ValueError(f"factor_derivatives must have shape (parameters, {factor.shape[0]}, {factor.shape[1]}); "
+                         f"got {derivatives.shape}")
+    if not (np.all(np.isfinite(factor)) and np.all(np.isfinite(derivatives))):
+        raise ValueError("factor and factor_derivatives must be finite")
+    left, singular, right_h = np.linalg.svd(factor, full_matrices=False)
+    right = np.conj(right_h.T)
+    photons = singular**2
+    coefficients = np.conj(left.T) @ derivatives @ right  # A_i, (p, r, r)
+    outside = derivatives - left @ (np.conj(left.T) @ derivatives)  # P dL_i, (p, K, r)
+    fisher = 4.0 * np.einsum("ikr,jkr->ij", np.conj(outside), outside).real
+
+    mixed = singular[None, :] * coefficients + singular[:, None] * np.conj(np.swapaxes(coefficients, 1, 2))
+    denominator = photons[:, None] + photons[None, :] + 2.0 * np.outer(photons, photons)
+    empty = denominator <= 0.0
+    limit = coefficients + np.conj(np.swapaxes(coefficients, 1, 2))  # X / sqrt(denominator/2) as n_k, n_l -> 0
+    weight = np.where(empty, 0.0, 2.0 / np.where(empty, 1.0, denominator))
+    fisher += np.einsum("ikl,jkl,kl->ij", mixed, np.conj(mixed), weight).real
+    fisher += np.einsum("ikl,jkl,kl->ij", limit, np.conj(limit), empty.astype(float)).real
     return 0.5 * (fisher + fisher.T)
 
 

@@ -306,7 +306,7 @@ def parse_yaml(text: str, where: str) -> Any:
     try:
         return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506  (a SafeLoader subclass)
     except (yaml.YAMLError, RecursionError) as err:
-        raise ConfigError([(where, f"is not a valid config YAML: {str(err).splitlines()[0] if str(err) else type(err).__name__}")]) from None
+        raise ConfigError([(where, f"is not valid YAML for a config: {str(err).splitlines()[0] if str(err) else type(err).__name__}")]) from None
 
 
 def read_raw(source: str | Path | dict) -> dict:
