@@ -127,9 +127,9 @@ def test_pipeline_run_of_published_config(tmp_path):
     ds = run(CONFIGS / "displacement_learning.yaml", overrides, scheduler="synchronous")
     assert set(ds["estimate_real"].dims) == {"detector", "copies", "repetition", "query"}
     assert ds["copies_needed_hoeffding"].dims == ("detector", "modes")
-    adv = ds["advantage_log10_vs_conventional"].sel(detector="epr_memory", modes=100)
+    adv = ds["advantage_log10_vs_vacuum_heterodyne"].sel(detector="epr_memory", modes=100)
     assert float(adv) == pytest.approx(11.82, abs=0.02)
-    assert float(ds["advantage_log10_vs_conventional"].sel(detector="conventional", modes=100)) == pytest.approx(0.0, abs=1e-12)
+    assert float(ds["advantage_log10_vs_vacuum_heterodyne"].sel(detector="conventional", modes=100)) == pytest.approx(0.0, abs=1e-12)
     # mean squared error against the exact variance: chi-square-like tolerance over 6 x 8 draws per point
     ratio = (ds["mse"] / ds["predicted_mse"]).mean("query")
     typical = ratio.drop_sel(detector="random_homodyne")

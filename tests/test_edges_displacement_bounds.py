@@ -68,7 +68,7 @@ def test_the_property_check_catches_the_former_bound(monkeypatch):
     """Registering the (1 + kappa^2)^n form as a proven bound (what the study did before) is caught."""
     import sensing.analyzers.channel_learning as channel_learning
 
-    monkeypatch.setitem(channel_learning.PROVEN_LOWER_BOUNDS, "entanglement_free_bound_copies",
+    monkeypatch.setitem(channel_learning.PROVEN_LOWER_BOUNDS, "entanglement_free_heuristic_copies",
                         ("none", entanglement_free_heuristic_copies))
     caught = violations(2.0, modes_list=(100,))
     assert any(v[2] == "random_homodyne" for v in caught), caught
@@ -83,6 +83,6 @@ def test_entanglement_free_form_is_beaten_so_it_is_labelled_a_heuristic():
     needed = strategy_copies(homodyne, scene, empirical=False)["variance"]
     heuristic = entanglement_free_heuristic_copies(100, 2.0, scene.settings.queries, EPSILON, DELTA)
     assert np.log10(heuristic / needed) == pytest.approx(8.92, abs=0.02)
-    assert "entanglement_free_bound_copies" not in PROVEN_LOWER_BOUNDS
+    assert "entanglement_free_heuristic_copies" not in PROVEN_LOWER_BOUNDS
     assert "entanglement_free_heuristic_copies" not in PROVEN_LOWER_BOUNDS
     assert ENTANGLEMENT_FREE_HEURISTIC_STATUS.startswith("heuristic")

@@ -174,6 +174,11 @@ def point_estimation_dataset(config, detector_names: list[str], scene_result: di
         per = UNITS.get(name)
         if per is not None and unit is not None:
             ds[name].attrs["units"] = per.format(u=unit) if unit else "1"
+    reasons = {name: d["identifiability"]["reason"] for name, d in zip(detector_names, detector_results)
+               if d.get("identifiability", {}).get("reason")}
+    if reasons:  # crb = inf there: the statistic cannot identify these parameters
+        for name in ("crb", "efficiency"):
+            ds[name].attrs["unidentifiable"] = json.dumps(reasons)
     ds = ds.transpose("detector", "copies", "repetition", "parameter", "parameter2", missing_dims="ignore")
     ds.attrs["units"] = json.dumps(units)
     return ds
