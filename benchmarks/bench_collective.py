@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from sensing.study.config import load_config
 from sensing.study.registry import ANALYSES
 from sensing.sf_compat import import_strawberryfields
-from tests.helpers import make_detector, make_scene
+from sensing.testing import build_detector, build_scene
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "displacement_learning.yaml"
 
@@ -51,14 +51,14 @@ def main(argv=None) -> None:
     scene_settings = cfg.source.model_dump()
     bell_settings = next(d for d in cfg.detectors if d.kind == "bell").model_dump()
     with threadpool_limits(1):
-        scene = make_scene(**scene_settings)
-        detector = make_detector(**bell_settings)
+        scene = build_scene(**scene_settings)
+        detector = build_detector(**bell_settings)
         model = detector.outcome_model(scene.state())
         rng = np.random.default_rng(0)
         per_core = rate(lambda c: model.sample_statistics(rng, c), args.copies)
         print(f"collective (bell) strategy, {scene.settings.modes} modes, {scene.settings.queries} queries: "
               f"{per_core:.3g} copies/s per core (pipeline sampler)")
-        one_query = make_scene(**{**scene_settings, "queries": 1})
+        one_query = build_scene(**{**scene_settings, "queries": 1})
         model1 = detector.outcome_model(one_query.state())
         print(f"  same with 1 query: {rate(lambda c: model1.sample_statistics(rng, c), args.copies):.3g} copies/s per core")
 
