@@ -29,17 +29,9 @@ from sensing.study.registry import ANALYSES
 from sensing.sf_compat import import_strawberryfields
 from sensing.testing import build_detector, build_scene
 
+from benchmarks.timing import rate
+
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "displacement_learning.yaml"
-
-
-def rate(function, copies: int, min_seconds: float = 1.0) -> float:
-    """Copies per second of ``function(copies)``, repeated for at least ``min_seconds``."""
-    function(copies)
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
-        function(copies)
-        calls += 1
-    return calls * copies / (time.perf_counter() - start)
 
 
 def main(argv=None) -> None:

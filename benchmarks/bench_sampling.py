@@ -26,15 +26,7 @@ from threadpoolctl import threadpool_limits
 from sensing.sf_compat import import_strawberryfields
 from sensing.testing import build_detector, build_scene
 
-
-def rate(function, copies: int, min_seconds: float = 1.0) -> float:
-    """Copies per second of ``function(copies)``, repeated for at least ``min_seconds``."""
-    function(copies)  # warm up
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
-        function(copies)
-        calls += 1
-    return calls * copies / (time.perf_counter() - start)
+from benchmarks.timing import rate
 
 
 def sf_rate(scene, runs: int) -> float:
