@@ -27,19 +27,11 @@ from threadpoolctl import threadpool_limits
 from sensing.study.config import load_config
 from sensing.study.registry import ANALYSES
 from sensing.sf_compat import import_strawberryfields
-from tests.helpers import make_detector, make_scene
+from sensing.testing import build_detector, build_scene
+
+from benchmarks.timing import rate
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "displacement_learning.yaml"
-
-
-def rate(function, copies: int, min_seconds: float = 1.0) -> float:
-    """Copies per second of ``function(copies)``, repeated for at least ``min_seconds``."""
-    function(copies)
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
-        function(copies)
-        calls += 1
-    return calls * copies / (time.perf_counter() - start)
 
 
 def main(argv=None) -> None:
@@ -51,14 +43,14 @@ def main(argv=None) -> None:
     scene_settings = cfg.source.model_dump()
     bell_settings = next(d for d in cfg.detectors if d.kind == "bell").model_dump()
     with threadpool_limits(1):
-        scene = make_scene(**scene_settings)
-        detector = make_detector(**bell_settings)
+        scene = build_scene(**scene_settings)
+        detector = build_detector(**bell_settings)
         model = detector.outcome_model(scene.state())
         rng = np.random.default_rng(0)
         per_core = rate(lambda c: model.sample_statistics(rng, c), args.copies)
         print(f"collective (bell) strategy, {scene.settings.modes} modes, {scene.settings.queries} queries: "
               f"{per_core:.3g} copies/s per core (pipeline sampler)")
-        one_query = make_scene(**{**scene_settings, "queries": 1})
+        one_query = build_scene(**{**scene_settings, "queries": 1})
         model1 = detector.outcome_model(one_query.state())
         print(f"  same with 1 query: {rate(lambda c: model1.sample_statistics(rng, c), args.copies):.3g} copies/s per core")
 

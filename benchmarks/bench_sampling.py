@@ -24,17 +24,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from sensing.sf_compat import import_strawberryfields
-from tests.helpers import make_detector, make_scene
+from sensing.testing import build_detector, build_scene
 
-
-def rate(function, copies: int, min_seconds: float = 1.0) -> float:
-    """Copies per second of ``function(copies)``, repeated for at least ``min_seconds``."""
-    function(copies)  # warm up
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
-        function(copies)
-        calls += 1
-    return calls * copies / (time.perf_counter() - start)
+from benchmarks.timing import rate
 
 
 def sf_rate(scene, runs: int) -> float:
@@ -53,10 +45,10 @@ def main(argv=None) -> None:
     parser.add_argument("--sf-runs", type=int, default=10, help="Engine.run calls timed for SF (default 10)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    scene = make_scene(separation=0.5, photons_per_copy=5e-3, basis_modes=8)
+    scene = build_scene(separation=0.5, photons_per_copy=5e-3, basis_modes=8)
     detectors = {
-        "camera (120 pixels)": make_detector(kind="camera", pixel_pitch=0.1, pixels=120),
-        "spade (8 modes + bucket)": make_detector(kind="spade", modes=7),
+        "camera (120 pixels)": build_detector(kind="camera", pixel_pitch=0.1, pixels=120),
+        "spade (8 modes + bucket)": build_detector(kind="spade", modes=7),
     }
     with threadpool_limits(limits=1):
         sf_per_second = sf_rate(scene, args.sf_runs)
