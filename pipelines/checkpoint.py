@@ -57,12 +57,19 @@ def fingerprint(config) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "versions": versions}
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(target: Path, write) -> None:
     """Call ``write(temporary path)`` for a file in ``target``'s folder, then rename it to ``target``."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # the mode any new file gets (mkstemp makes it 0600)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

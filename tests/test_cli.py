@@ -81,3 +81,16 @@ def test_camera_field_of_view_gives_the_pixel_count(capsys):
     assert make_detector(kind="camera", pixel_pitch=0.1, field_of_view=12.0).settings.pixels == 120
     assert make_detector(kind="camera", pixel_pitch=0.3, field_of_view=1.0).settings.pixels == 4
     assert main(["validate", str(SHIPPED), "--set", "detectors.camera.pixels=null", "--set", "detectors.camera.field_of_view=8"]) == 0
+
+
+def test_results_file_has_the_mode_of_the_other_outputs(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "out"
+    assert main(["run", str(SHIPPED), "--out", str(out), "--scheduler", "synchronous", "--quiet", *SMALL]) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    expected = 0o666 & ~mask
+    assert stat.S_IMODE((out / "results.nc").stat().st_mode) == expected
+    assert stat.S_IMODE((out / "summary.txt").stat().st_mode) == expected
