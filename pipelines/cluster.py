@@ -13,6 +13,34 @@ import dask
 LOCAL_SCHEDULERS = ("synchronous", "threads", "processes")
 
 
+#: Address schemes of dask's communication layer.
+ADDRESS_SCHEMES = ("tcp", "tls", "ucx", "inproc", "ws", "wss")
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Refuse a malformed scheduler before any connection is tried.
+
+    Raises
+    ------
+    ValueError
+        Naming the value and what is allowed: ``synchronous``, ``threads``, ``processes``,
+        ``local`` or ``SCHEME://HOST:PORT`` with a scheme of :data:`ADDRESS_SCHEMES` and a port
+        from 1 to 65535.
+    """
+    if scheduler in LOCAL_SCHEDULERS or scheduler == "local":
+        return
+    allowed = ("allowed: synchronous, threads, processes, local, or an address SCHEME://HOST:PORT with SCHEME in "
+               + ", ".join(ADDRESS_SCHEMES))
+    scheme, sep, rest = scheduler.partition("://")
+    if not sep or scheme not in ADDRESS_SCHEMES:
+        raise ValueError(f"scheduler {scheduler!r} is not a scheduler name or address; {allowed}")
+    if scheme == "inproc":
+        return
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"scheduler {scheduler!r}: the address needs HOST:PORT with a port from 1 to 65535; {allowed}")
+
+
 def resolve_scheduler(requested: str | None) -> str:
     """The scheduler a run uses: the request, else dask's configured address, else 'local'."""
     if requested:

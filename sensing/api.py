@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
-from sensing.pipelines.cluster import open_client, resolve_scheduler
+from sensing.pipelines.cluster import check_scheduler, open_client, resolve_scheduler
 from sensing.pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
 from sensing.pipelines.target import run_to_target
 from sensing.contracts.seeds import ANALYSIS_STREAM, stream
@@ -139,6 +139,10 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
                 store.save(point, results[point])
 
     chosen = resolve_scheduler(scheduler or cfg.pipeline.scheduler)
+    try:
+        check_scheduler(chosen)
+    except ValueError as err:
+        raise ConfigError([("--scheduler" if scheduler else "pipeline.scheduler", str(err))]) from None
     todo_units = [u for u in units if u.point not in results]
     todo_extra = [e for e in extra if e.point not in results]
     reached: dict = {}

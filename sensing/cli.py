@@ -8,6 +8,7 @@ kept in ``OUT/points`` for ``--resume``); 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,8 +81,23 @@ def _run(args, overrides) -> int:
     from sensing import results
     from sensing.api import plan, run
 
+    from sensing.pipelines.cluster import check_scheduler, resolve_scheduler
+    from sensing.study.config import ConfigError
+
     _, cfg, _, _ = plan(args.config, overrides)  # every config problem before anything is touched
+    if args.scheduler:
+        try:
+            check_scheduler(args.scheduler)  # parsed before any connection is tried
+        except ValueError as err:
+            raise ConfigError([("--scheduler", str(err))]) from None
     out = Path(args.out or Path("results") / Path(args.config).stem)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {str(out)!r} is a file, not a folder (nothing was changed)")
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise FileExistsError(f"--out {str(out)!r}: {str(probe)!r} is not writable (nothing was changed)")
+    if not args.quiet:
+        print(f"scheduler: {resolve_scheduler(args.scheduler or cfg.pipeline.scheduler)}", file=sys.stderr)
     results.check_writable(out, args.overwrite)
     store = PointStore(out)
     if store.exists() and not args.resume:

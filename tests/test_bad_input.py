@@ -88,3 +88,19 @@ def test_run_refuses_bad_input_without_writing(tmp_path, capsys):
     assert main(["run", str(CONFIG), "--out", str(out), "--set", "detectors.camera.efficiency=2", "--quiet"]) == 2
     assert not out.exists()
     assert "detectors.0.efficiency" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("address", ["tcp://host:notaport", "foo://", "tcp://localhost:99999", "nonsense"])
+def test_malformed_scheduler_is_refused_before_any_connection(capsys, address, tmp_path):
+    code = main(["run", str(CONFIG), "--out", str(tmp_path / "out"), "--scheduler", address, "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--scheduler" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_that_is_a_file_is_refused_with_exit_2(capsys, tmp_path):
+    target = tmp_path / "results"
+    target.write_text("not a folder")
+    assert main(["run", str(CONFIG), "--out", str(target), "--quiet"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert target.read_text() == "not a folder"
