@@ -144,14 +144,14 @@ def _inner(lw0, lw1, a0, a1, c):
     return np.logaddexp(lw0 + h0, lw1 + h1)
 
 
-def two_group_bayes_error(groups, copies: float, prior: float = 0.5, tail: float = 1e-18) -> float:
+def two_group_bayes_error(groups, copies: float, prior: float = 0.5) -> float:
     r"""Exact Bayes error of the LRT on independent Poisson totals of at most two groups.
 
     .. math:: P_e = \sum_{t_B}\sum_{t_A}\min\big[\pi_0 P_0(t_A)P_0(t_B),\ \pi_1 P_1(t_A)P_1(t_B)\big],
 
     the inner sum in closed form (the likelihood ratio is monotone in :math:`t_A`, so it splits
     into one Poisson tail per hypothesis), the outer one over the bulk of both hypotheses
-    (tails below ``tail`` dropped). Returns NaN for more than two groups.
+    (14 standard deviations plus 50 counts either side: the dropped tails are below 1e-40). Returns NaN for more than two groups.
     """
     c = float(copies)
     if len(groups) > 2:
@@ -163,8 +163,9 @@ def two_group_bayes_error(groups, copies: float, prior: float = 0.5, tail: float
         (a0, a1), = groups
         return float(np.exp(_inner(np.array([lw0]), np.array([lw1]), a0, a1, c))[0])
     (a0, a1), (b0, b1) = sorted(groups, key=lambda g: max(g))  # enumerate the group with fewer counts
-    lo = min(poisson.ppf(tail, c * x) for x in (a0, a1) if x > 0) if max(a0, a1) > 0 else 0
-    hi = max(poisson.isf(tail, c * x) for x in (a0, a1) if x > 0) + 1
+    means = [c * x for x in (a0, a1)]
+    spread = 14 * np.sqrt(max(means)) + 50  # Poisson tails beyond ~14 s.d. (or 50 counts) are < 1e-40
+    lo, hi = max(0.0, np.floor(min(means) - spread)), np.ceil(max(means) + spread)
     t = np.arange(int(lo), int(hi) + 1)
     with np.errstate(divide="ignore"):
         l0 = lw0 + (poisson.logpmf(t, c * a0) if a0 > 0 else np.where(t == 0, 0.0, -np.inf))
