@@ -163,10 +163,11 @@ def two_group_bayes_error(groups, copies: float, prior: float = 0.5) -> float:
         (a0, a1), = groups
         return float(np.exp(_inner(np.array([lw0]), np.array([lw1]), a0, a1, c))[0])
     (a0, a1), (b0, b1) = sorted(groups, key=lambda g: max(g))  # enumerate the group with fewer counts
-    means = [c * x for x in (a0, a1)]
-    spread = 14 * np.sqrt(max(means)) + 50  # Poisson tails beyond ~14 s.d. (or 50 counts) are < 1e-40
-    lo, hi = max(0.0, np.floor(min(means) - spread)), np.ceil(max(means) + spread)
-    t = np.arange(int(lo), int(hi) + 1)
+    parts = []
+    for mean in (c * a0, c * a1):  # the bulk of each hypothesis: 14 s.d. plus 50 counts (tails < 1e-40)
+        spread = 14 * np.sqrt(mean) + 50
+        parts.append(np.arange(max(0.0, np.floor(mean - spread)), np.ceil(mean + spread) + 1))
+    t = np.unique(np.concatenate(parts))
     with np.errstate(divide="ignore"):
         l0 = lw0 + (poisson.logpmf(t, c * a0) if a0 > 0 else np.where(t == 0, 0.0, -np.inf))
         l1 = lw1 + (poisson.logpmf(t, c * a1) if a1 > 0 else np.where(t == 0, 0.0, -np.inf))
