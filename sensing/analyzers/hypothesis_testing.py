@@ -255,8 +255,7 @@ class HypothesisTesting(Analysis):
         light0, light1 = self._lights(scene)
         model0, model1 = detector.outcome_model(light0), detector.outcome_model(light1)
         m0, m1 = np.asarray(model0.mean(), float), np.asarray(model1.mean(), float)
-        if model0.family != "counts":  # clicks: per-copy click probabilities as Poisson rates (weak light)
-            pass
+        # Threshold outputs: the click probabilities stand in for the Poisson rates (weak light).
         bound = poisson_chernoff_exponent(m0, m1)
         stein = float(relative_entropy(m0, m1))
         groups = _groups(m0, m1)
