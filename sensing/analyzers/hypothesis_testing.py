@@ -1,0 +1,459 @@
+r"""One star or two: hypothesis testing on the ``two_point`` scene (``analysis.kind: hypothesis_testing``).
+
+H0: one source carrying all the light, at the scene's separation 0
+(``scene.prepare(ThermalLight, {"separation": 0.0})``); H1: the configured two sources. For every
+detector:
+
+* **Exponents per copy** from the exact per-copy mean counts :math:`m_{h,k}` of the detector's
+  outcome model (efficiency and dark counts included), in the weak-light (Poisson) model:
+  Chernoff :math:`\xi = \max_s\sum_k[s m_0 + (1-s)m_1 - m_0^s m_1^{1-s}]` and Stein
+  :math:`D(m_0\|m_1)` (:mod:`sensing.physics.hypothesis`).
+* **Exact error probability** of the likelihood-ratio test on the totals of c copies, in the
+  Poisson-totals model :math:`T_k \sim \mathrm{Pois}(c\,m_{h,k})` independent (exact in the
+  weak-light limit): outputs with equal log ratios are merged, outputs that only one hypothesis
+  lights are merged, ancillary outputs dropped; with at most two groups left the Bayes error is
+  summed exactly (:func:`two_group_bayes_error`), otherwise it is NaN and the Chernoff bound and
+  the Monte Carlo remain.
+* **Monte Carlo**: the same LRT applied to the pipeline's H1 totals (exact thermal samplers) and
+  to H0 totals drawn here from the H0 outcome model with the analysis seed.
+* **Quantum limits** from the exact thermal states (any photons per copy): quantum Chernoff
+  exponent, quantum relative entropy, Helstrom error of k stored copies (k in ``stored_copies``),
+  against the exact error of every (few-output) configured per-copy receiver on k copies,
+  computed from the generating function of its thermal counts (:func:`per_copy_receiver_error`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.special import logsumexp
+from scipy.stats import poisson
+
+from sensing.contracts.analysis import Analysis, sweep_dims
+from sensing.contracts.seeds import generator
+from sensing.contracts.states import ThermalLight
+from sensing.physics.hypothesis import (
+    binary_spade_exponent,
+    poisson_chernoff_exponent,
+    relative_entropy,
+    thermal_chernoff_exponent,
+    thermal_helstrom_error,
+    thermal_relative_entropy,
+)
+
+
+class HypothesisTestingSettings(BaseModel):
+    """Config of ``analysis.kind: hypothesis_testing``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["hypothesis_testing"] = "hypothesis_testing"
+    prior: float = Field(0.5, gt=0.0, lt=1.0, description="prior probability of H0 (one source) in the symmetric setting")
+    false_alarm: float = Field(0.01, gt=0.0, lt=1.0, description="fixed false-alarm rate of the asymmetric (Neyman-Pearson) setting")
+    target_error: float = Field(1e-3, gt=0.0, lt=0.5, description="error probability (symmetric) or miss probability (asymmetric) for copies_needed")
+    stored_copies: list[int] = Field([1, 2, 4, 8], min_length=1, description="copies k held in a memory for the collective (Helstrom) measurement")
+    monte_carlo: bool = Field(True, description="apply the test to simulated data (H1 from the pipeline, H0 drawn by the analysis)")
+    max_photons: int = Field(2, ge=1, le=4, description="photon-number blocks kept for the k-copy Helstrom error (truncation reported)")
+
+
+SETTINGS = ["symmetric", "asymmetric"]
+
+SCHEMA = {
+    "photons_per_copy": ("mean photons per copy reaching the detectors", "1"),
+    "detected_photons_per_copy": ("mean detected signal photons per copy under H1", "1"),
+    "chernoff_exponent": ("Chernoff exponent per copy of the detector's counts (Poisson model)", "nat"),
+    "chernoff_exponent_per_photon": ("chernoff_exponent / photons_per_copy", "nat"),
+    "stein_exponent": ("relative entropy D(H0||H1) per copy of the counts (Poisson model)", "nat"),
+    "quantum_chernoff_exponent": ("quantum Chernoff exponent per copy of the exact thermal states", "nat"),
+    "quantum_chernoff_exponent_per_photon": ("quantum_chernoff_exponent / photons_per_copy", "nat"),
+    "weak_light_quantum_chernoff_exponent_per_photon": ("Poisson-model quantum Chernoff exponent per photon, 1 - <psi0|rho1|psi0>", "nat"),
+    "quantum_relative_entropy": ("quantum relative entropy D(rho0||rho1) per copy of the exact thermal states", "nat"),
+    "error_probability": ("exact Bayes error of the likelihood-ratio test on the totals (Poisson model; NaN: not computable)", "1"),
+    "chernoff_bound": ("Chernoff upper bound on the Bayes error of the detector's test", "1"),
+    "quantum_chernoff_bound": ("quantum Chernoff upper bound on the Helstrom error of the copies", "1"),
+    "error_probability_monte_carlo": ("Bayes error of the likelihood-ratio test on simulated totals", "1"),
+    "error_probability_standard_error": ("standard error of error_probability_monte_carlo", "1"),
+    "copies_needed": ("copies for target_error: exact (symmetric, NaN if not computable) / Stein estimate (asymmetric)", "1"),
+    "copies_needed_chernoff": ("copies after which the Chernoff bound is below target_error (symmetric; sufficient)", "1"),
+    "quantum_copies_needed": ("copies for target_error at the quantum exponent: Chernoff (symmetric) / Stein (asymmetric) estimate", "1"),
+    "helstrom_error": ("Helstrom error of a collective measurement on k stored copies (exact thermal states)", "1"),
+    "helstrom_truncation_error": ("bound on the photon-number truncation error of helstrom_error", "1"),
+    "per_copy_receiver_error": ("exact Bayes error of the detector's per-copy counts on k copies (thermal; NaN if > 3 outputs)", "1"),
+    "best_per_copy_receiver_error": ("smallest per_copy_receiver_error over the detectors", "1"),
+    "memory_gain": ("best_per_copy_receiver_error - helstrom_error", "1"),
+}
+
+
+# -- the likelihood-ratio test in the Poisson-totals model -------------------------------------------
+def _groups(m0, m1, rtol=1e-12):
+    """Merge outputs into groups with one log ratio: returns [(a0, a1), ...] (ancillary outputs dropped)."""
+    m0, m1 = np.asarray(m0, float), np.asarray(m1, float)
+    only1 = (m0 == 0) & (m1 > 0)
+    only0 = (m1 == 0) & (m0 > 0)
+    both = (m0 > 0) & (m1 > 0)
+    groups = []
+    if only1.any():
+        groups.append((0.0, float(m1[only1].sum())))
+    if only0.any():
+        groups.append((float(m0[only0].sum()), 0.0))
+    idx = np.flatnonzero(both)
+    ratios = np.log(m1[idx]) - np.log(m0[idx])
+    order = np.argsort(ratios)
+    current, ref = [], None
+    for i in order:
+        if ref is None or abs(ratios[i] - ref) > rtol * max(1.0, abs(ref)) + 1e-15:
+            if current:
+                groups.append(current)
+            current, ref = [idx[i]], ratios[i]
+        else:
+            current.append(idx[i])
+    if current:
+        groups.append(current)
+    out = []
+    for g in groups:
+        if isinstance(g, tuple):
+            out.append(g)
+        else:
+            a0, a1 = float(m0[g].sum()), float(m1[g].sum())
+            if abs(np.log(a1) - np.log(a0)) > 1e-15:  # equal rates: ancillary
+                out.append((a0, a1))
+    return out
+
+
+def _inner(lw0, lw1, a0, a1, c):
+    r"""log of :math:`\sum_t \min(w_0\,\mathrm{Pois}(t; c a_0), w_1\,\mathrm{Pois}(t; c a_1))`, vectorised over w."""
+    if a0 == a1:
+        return np.minimum(lw0, lw1)
+    if a0 == 0:
+        return np.minimum(lw0, lw1 - c * a1)
+    if a1 == 0:
+        return np.minimum(lw0 - c * a0, lw1)
+    # w1 Pois1 > w0 Pois0  <=>  t ln(a1/a0) > lw0 - lw1 + c (a1 - a0)
+    slope = np.log(a1) - np.log(a0)
+    t = np.floor((lw0 - lw1 + c * (a1 - a0)) / slope)
+    if slope > 0:  # t_A > t*: min is the H0 term (sf); t_A <= t*: the H1 term (cdf)
+        h0, h1 = poisson.logsf(t, c * a0), poisson.logcdf(t, c * a1)
+    else:
+        h0, h1 = poisson.logcdf(t, c * a0), poisson.logsf(t, c * a1)
+        # t_A <= t*: H1 larger (slope < 0 flips); the boundary t = t* itself belongs to the H0 term
+    return np.logaddexp(lw0 + h0, lw1 + h1)
+
+
+def two_group_bayes_error(groups, copies: float, prior: float = 0.5) -> float:
+    r"""Exact Bayes error of the LRT on independent Poisson totals of at most two groups.
+
+    .. math:: P_e = \sum_{t_B}\sum_{t_A}\min\big[\pi_0 P_0(t_A)P_0(t_B),\ \pi_1 P_1(t_A)P_1(t_B)\big],
+
+    the inner sum in closed form (the likelihood ratio is monotone in :math:`t_A`, so it splits
+    into one Poisson tail per hypothesis), the outer one over the bulk of both hypotheses
+    (14 standard deviations plus 50 counts either side: the dropped tails are below 1e-40). Returns NaN for more than two groups.
+    """
+    c = float(copies)
+    if len(groups) > 2:
+        return float("nan")
+    lw0, lw1 = np.log(prior), np.log1p(-prior)
+    if not groups:
+        return float(min(prior, 1 - prior))
+    if len(groups) == 1:
+        (a0, a1), = groups
+        return float(np.exp(_inner(np.array([lw0]), np.array([lw1]), a0, a1, c))[0])
+    (a0, a1), (b0, b1) = sorted(groups, key=lambda g: max(g))  # enumerate the group with fewer counts
+    parts = []
+    for mean in (c * a0, c * a1):  # the bulk of each hypothesis: 14 s.d. plus 50 counts (tails < 1e-40)
+        spread = 14 * np.sqrt(mean) + 50
+        parts.append(np.arange(max(0.0, np.floor(mean - spread)), np.ceil(mean + spread) + 1))
+    t = np.unique(np.concatenate(parts))
+    with np.errstate(divide="ignore"):
+        l0 = lw0 + (poisson.logpmf(t, c * a0) if a0 > 0 else np.where(t == 0, 0.0, -np.inf))
+        l1 = lw1 + (poisson.logpmf(t, c * a1) if a1 > 0 else np.where(t == 0, 0.0, -np.inf))
+        terms = _inner(l0, l1, b0, b1, c)
+    return float(np.exp(logsumexp(terms)))
+
+
+def log_likelihood_ratio(totals, copies, m0, m1):
+    r""":math:`\lambda = \ln P_1/P_0 = \sum_k T_k\ln(m_{1k}/m_{0k}) - c\sum_k(m_{1k}-m_{0k})` of Poisson totals (+-inf where one hypothesis is impossible)."""
+    totals = np.asarray(totals, float)
+    copies = np.asarray(copies, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((m0 > 0) & (m1 > 0), np.log(np.where(m1 > 0, m1, 1)) - np.log(np.where(m0 > 0, m0, 1)), 0.0)
+        finite = totals @ ratio - copies * (m1.sum() - m0.sum())
+    impossible0 = (totals[..., (m0 == 0) & (m1 > 0)] > 0).any(axis=-1)
+    impossible1 = (totals[..., (m1 == 0) & (m0 > 0)] > 0).any(axis=-1)
+    return np.where(impossible0 & ~impossible1, np.inf, np.where(impossible1 & ~impossible0, -np.inf, finite))
+
+
+# -- exact per-copy receivers on k copies (thermal counts) -----------------------------------------
+def per_copy_receiver_error(model0, model1, copies: int, prior: float, size: int = 32) -> float:
+    r"""Exact Bayes error of the LRT on the counts of k copies, from the thermal generating function.
+
+    For classical thermal light the counts of one copy have the generating function
+    :math:`G(z) = e^{-\sum_k d_k(1-z_k)}/\det(I + \sum_k(1-z_k)R_k)` (Mandel), so k copies have
+    :math:`G^k`; the count probabilities are its Taylor coefficients, read off by an FFT over
+    ``size`` roots of unity per output (aliasing below :math:`P(\text{any total} \ge \text{size})`).
+    Number-resolving detectors with at most 3 outputs; NaN otherwise.
+    """
+    n = len(model0.labels)
+    if n > 3 or model0.threshold:
+        return float("nan")
+    grids = np.meshgrid(*[np.exp(2j * np.pi * np.arange(size) / size)] * n, indexing="ij")
+    z = np.stack(grids, axis=-1)  # (size,)*n + (n,)
+    probs = []
+    for model in (model0, model1):
+        r = model._responses()
+        eye = np.eye(r.shape[-1])
+        a = eye + np.einsum("...k,kab->...ab", 1 - z, r)
+        g = np.exp(-((1 - z) * model.dark_counts).sum(-1)) / np.linalg.det(a)
+        p = np.fft.fftn(g**copies).real / size**n  # coefficient of z^t: (1/S^n) sum G(w^j) w^{-jt}
+        probs.append(np.clip(p, 0, None))
+    return float(np.minimum(prior * probs[0], (1 - prior) * probs[1]).sum())
+
+
+def _support_correlations(light0, light1):
+    """Photon correlation matrices of both states restricted to the modes spanning both (rank <= 4)."""
+    f = np.concatenate([light0.factor, light1.factor], axis=-1)
+    u, sv, _ = np.linalg.svd(f, full_matrices=False)
+    basis = u[:, sv > 1e-14 * sv[0]]
+    out = []
+    for light in (light0, light1):
+        small = basis.conj().T @ light.factor
+        corr = np.conj(small) @ small.T
+        out.append(0.5 * (corr + corr.conj().T).real if np.allclose(corr.imag, 0) else 0.5 * (corr + corr.conj().T))
+    return out
+
+
+class HypothesisTesting(Analysis):
+    """One source or two: error probabilities, exponents and quantum limits for every detector."""
+
+    kind = "hypothesis_testing"
+
+    Settings = HypothesisTestingSettings
+    schema = {k: v[0] for k, v in SCHEMA.items()}
+    result_dims = frozenset({"detector", "copies", "setting", "stored_copies"})
+    scene_provides = frozenset({ThermalLight})
+    detector_capabilities = frozenset({"likelihood"})
+
+    @classmethod
+    def check(cls, settings, scene_cls, detector_classes):
+        problems = []
+        if "separation" not in scene_cls.parameter_names:
+            problems.append(f"analysis.kind: hypothesis_testing tests one source against two and needs a scene with a "
+                            f"separation; source kind {scene_cls.kind!r} has {list(scene_cls.parameter_names)}")
+        if settings.stored_copies != sorted(set(settings.stored_copies)) or min(settings.stored_copies) < 1 or max(settings.stored_copies) > 16:
+            problems.append("analysis.stored_copies: must be increasing whole numbers between 1 and 16")
+        return problems
+
+    def _lights(self, scene):
+        return scene.prepare(ThermalLight, {"separation": 0.0}), scene.prepare(ThermalLight)
+
+    def analyze_detector(self, scene, detector, statistics, seed=None):
+        s = self.settings
+        light0, light1 = self._lights(scene)
+        model0, model1 = detector.outcome_model(light0), detector.outcome_model(light1)
+        m0, m1 = np.asarray(model0.mean(), float), np.asarray(model1.mean(), float)
+        # Threshold outputs: the click probabilities stand in for the Poisson rates (weak light).
+        bound = poisson_chernoff_exponent(m0, m1)
+        stein = float(relative_entropy(m0, m1))
+        groups = _groups(m0, m1)
+        copies = np.asarray(statistics["copies"], float)[:, 0]
+        exact = np.array([two_group_bayes_error(groups, c, s.prior) for c in copies])
+        sval = float(bound.s)
+        chernoff_bound = s.prior**sval * (1 - s.prior) ** (1 - sval) * np.exp(-copies * float(bound.exponent))
+        result = {"chernoff": float(bound.exponent), "chernoff_s": sval, "stein": stein, "exact": exact,
+                  "chernoff_bound": chernoff_bound, "detected": float(np.sum(model1.signal_mean())),
+                  "copies_needed": self._copies_needed(groups, float(bound.exponent), sval, stein)}
+        mc = np.full(copies.shape, np.nan)
+        se = np.full(copies.shape, np.nan)
+        if s.monte_carlo and seed is not None:
+            threshold = np.log(s.prior) - np.log1p(-s.prior)
+            totals1 = np.asarray(statistics["totals"])
+            reps = totals1.shape[1]
+            rng = generator(seed, 0)
+            # H0 experiments: the same checkpoints, drawn as increments and accumulated.
+            increments = np.diff(np.concatenate([[0], copies])).astype(np.int64)
+            draws = np.array([[model0.sample_statistics(rng, int(c))["totals"] for c in increments] for _ in range(reps)])
+            totals0 = np.cumsum(draws, axis=1).transpose(1, 0, 2)  # (checkpoints, R, n)
+            for j, c in enumerate(copies):
+                miss = np.mean(log_likelihood_ratio(totals1[j], c, m0, m1) <= threshold)  # H1 true, decided H0
+                alarm = np.mean(log_likelihood_ratio(totals0[j], c, m0, m1) > threshold)
+                mc[j] = s.prior * alarm + (1 - s.prior) * miss
+                se[j] = np.sqrt((s.prior**2 * alarm * (1 - alarm) + (1 - s.prior) ** 2 * miss * (1 - miss)) / reps)
+        result["monte_carlo"], result["standard_error"] = mc, se
+        result["per_copy"] = np.array([per_copy_receiver_error(model0, model1, k, s.prior) for k in s.stored_copies])
+        return result
+
+    def _copies_needed(self, groups, xi, s_opt, stein):
+        st = self.settings
+        target = st.target_error
+        if len(groups) <= 2 and xi > 0:
+            lo, hi = 0.0, max(4.0 * np.log(1 / target) / xi, 1.0)
+            while two_group_bayes_error(groups, hi, st.prior) > target and hi < 1e18:
+                hi *= 4
+            for _ in range(60):  # bisection in log copies (the error falls with copies up to lattice ripples)
+                mid = np.sqrt(max(lo, 1e-300) * hi) if lo > 0 else hi / 2
+                if two_group_bayes_error(groups, mid, st.prior) > target:
+                    lo = mid
+                else:
+                    hi = mid
+                if lo > 0 and hi / lo < 1 + 1e-6:
+                    break
+            symmetric = hi
+        else:
+            symmetric = float("nan")
+        with np.errstate(divide="ignore"):
+            asymmetric = np.log(1 / target) / stein if stein > 0 else float("inf")
+            sufficient = max(np.log(st.prior**s_opt * (1 - st.prior) ** (1 - s_opt) / target), 0.0) / xi if xi > 0 else float("inf")
+        return [float(symmetric), float(asymmetric)], float(sufficient)
+
+    def analyze_scene(self, scene, references=()):
+        s = self.settings
+        light0, light1 = self._lights(scene)
+        corr0, corr1 = _support_correlations(light0, light1)
+        q = thermal_chernoff_exponent(corr0, corr1)
+        d_q = thermal_relative_entropy(corr0, corr1)
+        helstrom = [thermal_helstrom_error(corr0, corr1, copies=k, prior=s.prior, max_photons=s.max_photons) for k in s.stored_copies]
+        values = scene.values()
+        weak = float(binary_spade_exponent(values["separation"], values.get("relative_brightness", 0.5), scene.settings.psf_sigma))
+        return {"quantum_chernoff": float(q.exponent), "quantum_s": float(q.s), "quantum_relative_entropy": float(d_q),
+                "weak_quantum_chernoff_per_photon": weak,
+                "helstrom": np.array([h.error_probability for h in helstrom]),
+                "helstrom_truncation": np.array([h.truncation_error for h in helstrom]),
+                "photons_per_copy": float(scene.photons_per_copy)}
+
+    def point_dataset(self, config, scene_result, detector_results, detector_names):
+        s = self.settings
+        copies = np.asarray(config.copies, float)
+        ds = xr.Dataset(coords={"detector": detector_names, "copies": copies, "setting": SETTINGS,
+                                "stored_copies": np.asarray(s.stored_copies)})
+        eps = scene_result["photons_per_copy"]
+        stack = lambda key: np.stack([np.asarray(d[key], float) for d in detector_results])  # noqa: E731
+        ds["photons_per_copy"] = ((), eps)
+        ds["detected_photons_per_copy"] = ("detector", stack("detected"))
+        ds["chernoff_exponent"] = ("detector", stack("chernoff"))
+        ds["chernoff_exponent_per_photon"] = ds["chernoff_exponent"] / eps
+        ds["stein_exponent"] = ("detector", stack("stein"))
+        xi_q = scene_result["quantum_chernoff"]
+        ds["quantum_chernoff_exponent"] = ((), xi_q)
+        ds["quantum_chernoff_exponent_per_photon"] = ((), xi_q / eps)
+        ds["weak_light_quantum_chernoff_exponent_per_photon"] = ((), scene_result["weak_quantum_chernoff_per_photon"])
+        ds["quantum_relative_entropy"] = ((), scene_result["quantum_relative_entropy"])
+        ds["error_probability"] = (("detector", "copies"), stack("exact"))
+        ds["chernoff_bound"] = (("detector", "copies"), stack("chernoff_bound"))
+        sq = scene_result["quantum_s"]
+        ds["quantum_chernoff_bound"] = ("copies", s.prior**sq * (1 - s.prior) ** (1 - sq) * np.exp(-copies * xi_q))
+        ds["error_probability_monte_carlo"] = (("detector", "copies"), stack("monte_carlo"))
+        ds["error_probability_standard_error"] = (("detector", "copies"), stack("standard_error"))
+        ds["copies_needed"] = (("detector", "setting"), np.array([d["copies_needed"][0] for d in detector_results]))
+        ds["copies_needed_chernoff"] = ("detector", np.array([d["copies_needed"][1] for d in detector_results]))
+        with np.errstate(divide="ignore"):
+            d_q = scene_result["quantum_relative_entropy"]
+            ds["quantum_copies_needed"] = ("setting", np.array([np.log(0.5 / s.target_error) / xi_q if xi_q > 0 else np.inf,
+                                                                np.log(1 / s.target_error) / d_q if d_q > 0 else np.inf]))
+        ds["helstrom_error"] = ("stored_copies", scene_result["helstrom"])
+        ds["helstrom_truncation_error"] = ("stored_copies", scene_result["helstrom_truncation"])
+        ds["per_copy_receiver_error"] = (("detector", "stored_copies"), stack("per_copy"))
+        ds["best_per_copy_receiver_error"] = ds["per_copy_receiver_error"].min("detector", skipna=True)
+        ds["memory_gain"] = ds["best_per_copy_receiver_error"] - ds["helstrom_error"]
+        for name, (text, unit) in SCHEMA.items():
+            ds[name].attrs.update(long_name=text, units=unit)
+        ds["copies"].attrs.update(long_name="copies (temporal modes) of the light", units="1")
+        ds["stored_copies"].attrs.update(long_name="copies held in a quantum memory and measured together", units="1")
+        ds.attrs["units"] = json.dumps({"separation": config.source.units})
+        return ds.transpose("detector", "copies", "setting", "stored_copies", missing_dims="ignore")
+
+    def plots(self, ds, out):
+        return make_plots(ds, Path(out))
+
+    def summary(self, ds):
+        return hypothesis_summary(ds)
+
+
+# -- plots and summary -------------------------------------------------------------------------
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _first_point(ds):
+    sweep = sweep_dims(ds)
+    fixed = {d: ds[d].values[0] for d in sweep}
+    return (ds.isel({d: 0 for d in sweep}) if sweep else ds), ", ".join(f"{d}={v}" for d, v in fixed.items())
+
+
+def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
+    plt = _pyplot()
+    paths = []
+    point, note = _first_point(ds)
+    fig, ax = plt.subplots(figsize=(6, 4.4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    c = point["copies"].values
+    for i, det in enumerate(point["detector"].values):
+        p = point.sel(detector=det)
+        col = colors[i % len(colors)]
+        exact = p["error_probability"].values
+        if np.any(np.isfinite(exact)):
+            ax.loglog(c, exact, "-", color=col, label=f"{det} exact (Poisson)")
+        ax.loglog(c, p["chernoff_bound"].values, ":", color=col, alpha=0.7)
+        mc, se = p["error_probability_monte_carlo"].values, p["error_probability_standard_error"].values
+        ok = np.isfinite(mc) & (mc > 0)
+        if ok.any():
+            ax.errorbar(c[ok], mc[ok], yerr=se[ok], fmt="o", color=col, ms=4, label=f"{det} Monte Carlo")
+    ax.loglog(c, point["quantum_chernoff_bound"].values, "k--", label="quantum Chernoff bound")
+    ax.set_xlabel("copies")
+    ax.set_ylabel("error probability")
+    ax.set_ylim(bottom=max(1e-12, np.nanmin(point["quantum_chernoff_bound"].values) / 10))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(f"one source or two ({note})" if note else "one source or two", fontsize=9)
+    fig.tight_layout()
+    paths.append(out / "error_probability.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    if "separation" in sweep_dims(ds):
+        others = {d: ds[d].values[0] for d in sweep_dims(ds) if d != "separation"}
+        sub = ds.sel(others) if others else ds
+        fig, ax = plt.subplots(figsize=(6, 4.4))
+        xs = sub["separation"].values
+        for det in sub["detector"].values:
+            ax.loglog(xs, sub["chernoff_exponent_per_photon"].sel(detector=det), "o-", label=str(det))
+        ax.loglog(xs, sub["quantum_chernoff_exponent_per_photon"], "k--", label="quantum Chernoff (exact thermal)")
+        ax.set_xlabel("separation")
+        ax.set_ylabel("error exponent per photon [nat]")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+        ax.set_title(", ".join(f"{d}={v}" for d, v in others.items()), fontsize=9)
+        fig.tight_layout()
+        paths.append(out / "exponent.png")
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+    return paths
+
+
+def hypothesis_summary(ds: xr.Dataset) -> str:
+    sweep = sweep_dims(ds)
+    header = [*sweep, "detector", "xi/photon", "xi/xi_Q", "copies_needed(sym)", "P_e@last", "MC@last"]
+    stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
+    rows = []
+    for i in range(stacked.sizes["point"]):
+        p = stacked.isel(point=i)
+        coords = [f"{p[d].item():.4g}" if isinstance(p[d].item(), float) else str(p[d].item()) for d in sweep]
+        xq = float(p["quantum_chernoff_exponent"])
+        for det in ds["detector"].values:
+            s = p.sel(detector=det)
+            xi = float(s["chernoff_exponent"])
+            last = s.isel(copies=-1)
+            rows.append(coords + [str(det), f"{float(s['chernoff_exponent_per_photon']):.4g}",
+                                  f"{xi / xq:.3f}" if xq > 0 else "n/a",
+                                  f"{float(s['copies_needed'].sel(setting='symmetric')):.3g}",
+                                  f"{float(last['error_probability']):.3g}", f"{float(last['error_probability_monte_carlo']):.3g}"])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
