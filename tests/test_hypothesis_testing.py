@@ -51,18 +51,16 @@ def test_direct_imaging_matches_physics_6_2_and_falls_as_d4():
     assert small[0] == pytest.approx(0.05**4 / 256, rel=0.01)
 
 
-def _centroid_fixed_scene():
-    """True if the scene keeps the intensity-weighted centroid on the axis (PHYSICS.md §6.3)."""
+def test_scene_keeps_the_intensity_centroid_fixed():
+    """PHYSICS.md §6.3 assumes the intensity-weighted centroid on the axis (the scene's default)."""
     scene = build_scene(separation=1.0, relative_brightness=0.1, photons_per_copy=1.0)
     light = scene.prepare(ThermalLight)
     corr = (np.conj(light.factor) @ light.factor.T).real
     q = np.arange(corr.shape[0] - 1)
     mean_x = 2 * scene.settings.psf_sigma * (np.sqrt(q + 1) * np.diagonal(corr, 1)).sum() / np.trace(corr)
-    return abs(mean_x) < 1e-9
+    assert abs(mean_x) < 1e-9
 
 
-@pytest.mark.xfail(not _centroid_fixed_scene(), reason="two_point scene keeps the midpoint, not the intensity "
-                   "centroid, fixed (fix under way elsewhere); PHYSICS 6.3 assumes the intensity centroid", strict=True)
 @pytest.mark.parametrize("d,e,spade,camera", [(0.5, 0.01, 6.004e-4, 4.139e-7), (0.5, 0.1, 5.499e-3, 3.247e-5)])
 def test_faint_companion_huang_lupo_physics_6_3(d, e, spade, camera):
     assert _exponent_per_photon(build_detector(kind="spade", modes=1), d, e) == pytest.approx(spade, rel=1e-3)
