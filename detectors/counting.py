@@ -489,6 +489,34 @@ class ClassicalCountingModel(OutcomeModel):
             ll = -0.5 * quadratic - 0.5 * logdet[:, None]
         return np.where(impossible, -np.inf, np.nan_to_num(ll, nan=-np.inf))
 
+    def locating_log_likelihood(self, statistics: Statistics, paired: bool = False) -> np.ndarray:
+        r"""A cheap criterion that only locates the maximum (the estimator refines it with
+        :meth:`score`): the Poisson (counts) or per-output binomial (clicks) log-likelihood,
+        which needs the means only, not the responses of every output.
+
+        Its maximiser is a consistent estimate (its score is unbiased), so Fisher scoring on the
+        exact score started there converges to the root of the exact score. Shapes as
+        :meth:`log_likelihood`.
+        """
+        totals = np.asarray(statistics["totals"], dtype=float)
+        copies = np.asarray(statistics["copies"], dtype=float)
+        mean = self.mean()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_mean = np.where(mean > 0, np.log(np.where(mean > 0, mean, 1.0)), -1e300)
+            if self.threshold:
+                log_miss = np.where(mean < 1, np.log1p(-np.where(mean < 1, mean, 0.0)), -1e300)
+        if paired:
+            ll = (totals * log_mean).sum(-1)
+            ll = ll + ((copies[:, None] - totals) * log_miss).sum(-1) if self.threshold else ll - copies * mean.sum(-1)
+        else:
+            mean2, log_mean = np.atleast_2d(mean), np.atleast_2d(log_mean)
+            ll = np.einsum("rk,gk->gr", totals, log_mean)
+            if self.threshold:
+                ll = ll + np.einsum("rk,gk->gr", copies[:, None] - totals, np.atleast_2d(log_miss))
+            else:
+                ll = ll - np.outer(mean2.sum(axis=-1), copies)
+        return np.nan_to_num(ll, nan=-np.inf)
+
     def score(self, statistics: Statistics, mean_derivatives: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""Quasi-score and expected information of the totals, paired (repetition r at point r).
 

@@ -1,9 +1,11 @@
 r"""Maximum-likelihood estimation from reduced statistics, vectorised over repetitions.
 
-The estimator relies only on what the detector's outcome model declares: its
-log-likelihood of the reduced statistics (``model.log_likelihood(statistics)`` on a batch of
-parameter points, and ``paired=True`` for repetition r at point r) and its score and
-expected information (``model.score(statistics, mean_derivatives)``). It never branches on
+The estimator relies only on what the detector's outcome model declares: a criterion that
+locates the maximum (``model.locating_log_likelihood(statistics)`` on a batch of parameter
+points, ``paired=True`` for repetition r at point r; by default the log-likelihood itself,
+for counts the Poisson likelihood, which needs the means only) and the score and expected
+information of its exact likelihood (``model.score(statistics, mean_derivatives)``), which
+Fisher scoring follows to the estimate. It never branches on
 the model's family, so a new detector brings its own likelihood. For photon counting on
 thermal light that likelihood is the Gaussian one of the totals with the exact per-copy
 covariance, bunching included (:meth:`sensing.detectors.counting.ClassicalCountingModel.log_likelihood`),
@@ -20,6 +22,8 @@ SCORING_ITERATIONS = 12
 #: Relative eigenvalue threshold below which a direction of the information matrix counts
 #: as unidentifiable (no step is taken along it).
 SINGULAR_RCOND = 1e-10
+#: Fisher scoring stops once every step is below this fraction of the search interval.
+CONVERGED = 1e-12
 
 
 def _model(scene, detector, values):
@@ -28,7 +32,7 @@ def _model(scene, detector, values):
 
 def _paired_log_likelihood(scene, detector, statistics, values) -> np.ndarray:
     """Log-likelihood of repetition r's statistics at its own parameter point r; shape (R,)."""
-    return _model(scene, detector, values).log_likelihood(statistics, paired=True)
+    return _model(scene, detector, values).locating_log_likelihood(statistics, paired=True)
 
 
 def _golden(scene, detector, statistics, name, fixed, lo, hi) -> np.ndarray:
@@ -54,7 +58,8 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     r"""Maximum-likelihood estimates of ``names`` from each repetition's reduced statistics.
 
     1. The first parameter is located on a grid over its search interval with the model's
-       log-likelihood and refined by golden-section search within the best grid cell;
+       locating criterion (for counts the Poisson likelihood, which needs the means only) and
+       refined by golden-section search within the best grid cell;
        further parameters (nuisances) start at their configured values.
     2. All parameters are then refined jointly by Fisher scoring on the model's score,
        :math:`\theta \leftarrow \theta + \mathcal I(\theta)^{+} U(\theta)`, clipped to the
@@ -86,7 +91,7 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     fixed = {n: np.full(reps, params[n].value) for n in names[1:]}
     grid = np.linspace(*first.bounds, GRID_POINTS)
     model = _model(scene, detector, {names[0]: grid, **{n: params[n].value for n in names[1:]}})
-    ll = model.log_likelihood(statistics)  # (G, R)
+    ll = model.locating_log_likelihood(statistics)  # (G, R): locate; the exact score refines below
     best = np.argmax(ll, axis=0)
     lo = grid[np.clip(best - 1, 0, GRID_POINTS - 1)]
     hi = grid[np.clip(best + 1, 0, GRID_POINTS - 1)]
@@ -114,7 +119,11 @@ def _fisher_scoring(scene, detector, statistics, names, estimate):
         information = np.where(finite[:, None, None], information, 0.0)
         score = np.where(finite[:, None], score, 0.0)
         step = (np.linalg.pinv(information, rcond=SINGULAR_RCOND, hermitian=True) @ score[..., None])[..., 0]
-        theta = np.clip(theta + step, lower, upper)
+        updated = np.clip(theta + step, lower, upper)
+        converged = np.all(np.abs(updated - theta) <= CONVERGED * (upper - lower))
+        theta = updated
+        if converged:  # every repetition's step is below rounding of the estimate
+            break
     return {n: theta[:, i] for i, n in enumerate(names)}
 
 

@@ -101,6 +101,11 @@ class OutcomeModel(ABC):
         constant independent of the parameters).
         """
 
+    def locating_log_likelihood(self, statistics: Statistics, paired: bool = False) -> np.ndarray:
+        """A cheaper criterion whose maximiser is a consistent estimate, used only to locate the
+        maximum before Fisher scoring on the exact score (default: :meth:`log_likelihood`)."""
+        return self.log_likelihood(statistics, paired=paired)
+
     def fisher_contribution(self, mean_derivatives: np.ndarray, covariance_derivatives: np.ndarray | None) -> np.ndarray:
         r"""Fisher information per copy carried by the sufficient statistic.
 
