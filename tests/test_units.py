@@ -1,4 +1,4 @@
-"""Units at the config boundary (sensing.study.units) and photometry (sensing.physics.photometry).
+"""Units at the config boundary (sensing.contracts.units) and photometry (sensing.physics.photometry).
 
 Hand arithmetic below is written out digit by digit (CODATA h and c exact; zero point from
 Bessell, Castelli & Plez 1998, A&A 333, 231, Table A2: V = 0 is 3636 Jy).
@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from sensing.physics import photometry as ph
-from sensing.study.units import (
+from sensing.contracts.units import (
     Angle,
     Dimensionless,
     Duration,

@@ -1,4 +1,4 @@
-"""Physical units at the config boundary (study layer).
+"""Physical units at the config boundary (contracts layer: scene and detector settings use it).
 
 A config field declares its physical kind once, with an annotated type::
 
