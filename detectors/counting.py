@@ -305,6 +305,15 @@ class ClassicalCountingModel(OutcomeModel):
         live = lam > 0
         return r, lam[live], u[:, live]
 
+    def draws_per_copy(self) -> float:
+        """Number-resolving totals cost nothing per copy (Wishart + Poisson); threshold clicks
+        cost about ``outputs + modes`` draws per lit copy (:meth:`_lit_counts`)."""
+        if not self.threshold:
+            return 0.0
+        r, lam, _ = self._eigenmodes()
+        lit = -np.expm1(-np.log1p(lam).sum()) if lam.size else 0.0
+        return float(lit * (len(self.labels) + 2 * lam.size + 1))
+
     def _lit_copies(self, rng: np.random.Generator, copies: int) -> int:
         """Number of copies with at least one detected signal photon (binomial)."""
         _, lam, _ = self._eigenmodes()

@@ -27,9 +27,9 @@ def check_scheduler(scheduler: str) -> None:
         ``local`` or ``SCHEME://HOST:PORT`` with a scheme of :data:`ADDRESS_SCHEMES` and a port
         from 1 to 65535.
     """
-    if scheduler in LOCAL_SCHEDULERS or scheduler == "local":
+    if scheduler in LOCAL_SCHEDULERS or scheduler in ("local", "auto"):
         return
-    allowed = ("allowed: synchronous, threads, processes, local, or an address SCHEME://HOST:PORT with SCHEME in "
+    allowed = ("allowed: auto, synchronous, threads, processes, local, or an address SCHEME://HOST:PORT with SCHEME in "
                + ", ".join(ADDRESS_SCHEMES))
     scheme, sep, rest = scheduler.partition("://")
     if not sep or scheme not in ADDRESS_SCHEMES:
@@ -41,12 +41,39 @@ def check_scheduler(scheduler: str) -> None:
         raise ValueError(f"scheduler {scheduler!r}: the address needs HOST:PORT with a port from 1 to 65535; {allowed}")
 
 
-def resolve_scheduler(requested: str | None) -> str:
-    """The scheduler a run uses: the request, else dask's configured address, else 'local'."""
-    if requested:
-        return requested
-    address = dask.config.get("scheduler-address", None) or os.environ.get("DASK_SCHEDULER_ADDRESS")
-    return address or "local"
+def configured_address() -> str | None:
+    """The scheduler address of dask's own configuration (``scheduler-address``, e.g. from
+    ``DASK_SCHEDULER_ADDRESS`` or ``~/.config/dask/*.yaml``), or ``None``."""
+    return dask.config.get("scheduler-address", None) or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+def resolve_scheduler(requested: str | None, configured: str | None = None, auto=None) -> str:
+    """The scheduler a run uses.
+
+    The first that is set decides: ``requested`` (command line or API argument), dask's own
+    ``scheduler-address``, ``configured`` (a config's ``pipeline.scheduler``, which may only
+    name an in-process choice), else ``'auto'``. ``'auto'`` becomes ``auto()`` when a
+    callable is given (the run's choice by the size of its work), else stays ``'auto'``.
+    A cluster address never comes from a config file.
+    """
+    choice = requested or configured_address() or configured or "auto"
+    if choice == "auto" and auto is not None:
+        return auto()
+    return choice
+
+
+#: Seconds to reach a scheduler, and then to see its first worker, before a run gives up.
+CONNECT_TIMEOUT = 20
+WORKER_TIMEOUT = 30
+
+
+def local_workers(requested: int | None) -> int:
+    """Worker processes of the embedded LocalCluster: ``requested`` (``pipeline.workers``),
+    never more than the machine's cores; by default one per core, at most 8."""
+    cores = os.cpu_count() or 1
+    if requested is None:
+        return max(1, min(cores, 8))
+    return max(1, min(int(requested), cores))
 
 
 @contextlib.contextmanager
@@ -67,17 +94,23 @@ def open_client(scheduler: str, workers: int | None = None, client=None):
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        n = workers or max(1, min(os.cpu_count() or 1, 8))
+        n = local_workers(workers)
         with LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
         ) as cluster, Client(cluster) as local:
             yield local
         return
     try:
-        remote = Client(scheduler, timeout="20s")
+        remote = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
     except (OSError, TimeoutError) as err:
-        raise ConnectionError(f"cannot reach the dask scheduler at {scheduler!r}: {err}") from None
+        raise ConnectionError(f"cannot reach the dask scheduler at {scheduler!r} within {CONNECT_TIMEOUT} s: "
+                              f"{' '.join(str(err).split())}") from None
     with remote:
+        try:
+            remote.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        except (TimeoutError, OSError):
+            raise ConnectionError(f"the dask scheduler at {scheduler!r} has no workers (waited {WORKER_TIMEOUT} s); "
+                                  "start some with `dask worker ADDRESS --nthreads 1`") from None
         yield remote
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from dask.callbacks import Callback
 
 from sensing.contracts.detector import Statistics, add_statistics
+from sensing.contracts.threads import pin_single_thread, single_threaded
 from sensing.pipelines.batches import Task, batch_generator, plan_tasks
 
 
@@ -29,14 +30,23 @@ class PointFailure(RuntimeError):
     """A task of a sweep point failed; the message names the point and the detector."""
 
 
+def _pin_if_cluster_worker() -> None:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return  # in the client's process: sensing.run holds the limit for the whole run
+    pin_single_thread()
+
+
 def _guard(label: str, function: Callable, *args):
     # One BLAS thread in every task: dask workers run single-threaded BLAS, and the rounding
     # of a matrix product depends on the thread count, so this keeps numbers bit-identical
     # whatever the scheduler.
-    from threadpoolctl import threadpool_limits
-
+    _pin_if_cluster_worker()
     try:
-        with threadpool_limits(limits=1):
+        with single_threaded():
             return function(*args)
     except PointFailure:
         raise

@@ -11,11 +11,12 @@ import xarray as xr
 
 from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
 from sensing.pipelines.cluster import check_scheduler, open_client, resolve_scheduler
-from sensing.pipelines.graph import Extra, Unit, build_graph, execute, guarded_call
+from sensing.pipelines.graph import Extra, PointFailure, Unit, build_graph, execute, guarded_call
 from sensing.pipelines.target import run_to_target
 from sensing.contracts.seeds import ANALYSIS_STREAM, stream
+from sensing.contracts.threads import single_threaded
 from sensing.results import assemble, provenance
-from sensing.study.config import ConfigError, check_size, expand_sweep, load_config
+from sensing.study.config import ConfigError, check_size, expand_sweep, load_config, sampling_cost
 from sensing.study.registry import ANALYSES, DETECTORS, SCENES
 
 
@@ -36,6 +37,22 @@ def _build(point_config, where: str):
     return scene, detectors
 
 
+def _label(where: str, detector) -> str:
+    """How failures name a (sweep point, detector): ``sweep[separation=1.0], detector 'spade'``."""
+    return f"{where.rstrip(': ') or 'run'}, detector {detector.name!r}"
+
+
+def _model(where: str, scene, detector):
+    try:
+        return build_model(scene, detector)
+    except Exception as err:  # noqa: BLE001 - named by its point and detector, original chained
+        raise PointFailure(f"{_label(where, detector)}: {type(err).__name__}: {err}") from err
+
+
+def _identity(value):
+    return value
+
+
 def build_model(scene, detector):
     """The detector's exact outcome model on the scene's true one-copy state (from SF)."""
     return detector.outcome_model(scene.prepare(detector.accepts))
@@ -46,18 +63,52 @@ TARGET_FILE = "target.json"
 
 
 def plan(config: str | Path | dict, overrides: dict[str, Any] | None = None):
-    """Validate a config and build every sweep point's scene and detectors (no sampling)."""
+    """Validate a config and build every sweep point's scene and detectors (no sampling).
+
+    Returns ``(raw, cfg, dims, built)``; ``built`` holds, per sweep point, ``(label, scene,
+    detectors, point_config, models)`` with each detector's exact outcome model on the
+    point's true state, built once here and reused by the run.
+
+    Raises
+    ------
+    ConfigError
+        For every invalid field, an incompatible pairing, a run too large for the scheduler or
+        the client's memory, or one whose estimated sampling cost exceeds
+        ``pipeline.max_hours``.
+    """
     raw, cfg = load_config(config, overrides)
     dims, points = expand_sweep(raw, cfg)
     built = []
-    for index, point_config in points:
-        where = "" if not dims else "sweep[" + ", ".join(f"{d}={v[i]!r}" for (d, v), i in zip(dims.items(), index)) + "]: "
-        built.append((where, *_build(point_config, where), point_config))
+    with single_threaded():  # the models are numbers of the run: built as its tasks are (bit-identical)
+        for index, point_config in points:
+            where = "" if not dims else "sweep[" + ", ".join(f"{d}={v[i]!r}" for (d, v), i in zip(dims.items(), index)) + "]: "
+            scene, detectors = _build(point_config, where)
+            built.append((where, scene, detectors, point_config, [_model(where, scene, d) for d in detectors]))
     names = [[d.name for d in b[2]] for b in built]
     if any(n != names[0] for n in names):
         raise ConfigError([("sweep", "detector names must be the same at every sweep point")])
-    check_size(cfg, len(built), [_outputs(built[0][1], d) for d in built[0][2]])
+    estimate_seconds(cfg, built)
     return raw, cfg, dims, built
+
+
+def estimate_seconds(cfg, built) -> float:
+    """Estimated core-seconds of a planned run's sampling (refused above ``pipeline.max_hours``)."""
+    tasks = check_size(cfg, len(built), [len(m.labels) for m in built[0][4]])
+    return sampling_cost(cfg, tasks, [[m.draws_per_copy() for m in b[4]] for b in built], [b[0] or "" for b in built])
+
+
+#: ``pipeline.scheduler: auto`` (the default) runs in-process (synchronous) when the estimated
+#: sampling takes less than this many core-seconds and the sweep has fewer than
+#: :data:`AUTO_LOCAL_POINTS` points; otherwise it starts the embedded LocalCluster, whose start,
+#: shutdown and per-worker imports cost a few seconds.
+AUTO_LOCAL_SECONDS = 20.0
+AUTO_LOCAL_POINTS = 64
+
+
+def auto_scheduler(cfg, built) -> str:
+    """The in-process or local scheduler ``auto`` picks for a planned run."""
+    small = estimate_seconds(cfg, built) < AUTO_LOCAL_SECONDS and len(built) < AUTO_LOCAL_POINTS
+    return "synchronous" if small else "local"
 
 
 def _outputs(scene, detector) -> int:
@@ -67,7 +118,7 @@ def _outputs(scene, detector) -> int:
 
 def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, client=None, *,
         scheduler: str | None = None, progress: bool = False, checkpoints: str | Path | None = None,
-        resume: bool = False) -> xr.Dataset:
+        resume: bool = False, announce=None, planned=None) -> xr.Dataset:
     """Run a configured sensing study and return its results.
 
     Parameters
@@ -79,8 +130,10 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     client : distributed.Client, optional
         Run on this dask client (otherwise ``scheduler`` or the config decides).
     scheduler : str, optional
-        ``'synchronous'``, ``'threads'``, ``'local'`` or a scheduler address; overrides
-        ``pipeline.scheduler``.
+        ``'synchronous'``, ``'threads'``, ``'local'``, ``'auto'`` or a scheduler address
+        (``tcp://HOST:PORT``, ``tls://HOST:PORT``). Without it: dask's ``scheduler-address``,
+        else ``pipeline.scheduler`` (in-process choices only), else ``'auto'``
+        (:func:`auto_scheduler`).
     progress : bool
         Show a progress bar.
     checkpoints : path, optional
@@ -88,6 +141,11 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
         (see :mod:`sensing.pipelines.checkpoint`) as soon as it is done.
     resume : bool
         Reuse the points already in ``checkpoints`` (their config must match).
+    announce : callable, optional
+        Called with the scheduler the run uses (name or address), before it starts.
+    planned : tuple, optional
+        What :func:`plan` returned for this same ``config`` and ``overrides`` (saves
+        planning twice).
 
     Returns
     -------
@@ -104,15 +162,20 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     sensing.pipelines.graph.PointFailure
         If a task fails; the message names the sweep point and detector.
     """
-    raw, cfg, dims, built = plan(config, overrides)
+    with single_threaded():  # every number of the run with one BLAS thread (bit-identical everywhere)
+        return _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned)
+
+
+def _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned) -> xr.Dataset:
+    raw, cfg, dims, built = planned if planned is not None else plan(config, overrides)
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis, seed=cfg.seed)
     references = [DETECTORS[c["kind"]](DETECTORS[c["kind"]].Settings(**c)) for c in analysis.reference_detectors()]
     units, extra, precision = [], [], {}
-    for flat, (where, scene, detectors, _) in enumerate(built):
+    for flat, (where, scene, detectors, _, models) in enumerate(built):
         label = where.rstrip(": ") or "run"
         for d, detector in enumerate(detectors):
-            units.append(Unit(flat, d, f"{label}, detector {detector.name!r}",
-                              partial(build_model, scene, detector),
+            units.append(Unit(flat, d, _label(where, detector),
+                              partial(_identity, models[d]),
                               partial(analysis.analyze_detector, scene, detector, seed=stream(cfg.seed, ANALYSIS_STREAM, flat, d))))
             if cfg.target is not None:
                 precision[(flat, d)] = partial(_relative_error, analysis, scene, detector, cfg.target.parameter)
@@ -121,9 +184,9 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     store = PointStore(checkpoints) if checkpoints is not None else None
     try:
         done = store.start(cfg, n_points, resume) if store else []
+        results: dict[int, dict] = {p: store.load(p) for p in done}
     except CheckpointMismatch as err:
         raise ConfigError([("--resume", str(err))]) from None
-    results: dict[int, dict] = {p: store.load(p) for p in done}
     partial_points: dict[int, dict] = {}
 
     def finished(name, value) -> None:
@@ -138,11 +201,13 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
             if store:
                 store.save(point, results[point])
 
-    chosen = resolve_scheduler(scheduler or cfg.pipeline.scheduler)
+    chosen = resolve_scheduler(scheduler, cfg.pipeline.scheduler, lambda: auto_scheduler(cfg, built))
     try:
         check_scheduler(chosen)
     except ValueError as err:
-        raise ConfigError([("--scheduler" if scheduler else "pipeline.scheduler", str(err))]) from None
+        raise ConfigError([("--scheduler" if scheduler else "dask config scheduler-address", str(err))]) from None
+    if announce is not None:
+        announce(chosen if client is None else f"the given client ({getattr(client, 'scheduler', None) and client.scheduler.address})")
     todo_units = [u for u in units if u.point not in results]
     todo_extra = [e for e in extra if e.point not in results]
     reached: dict = {}

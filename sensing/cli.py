@@ -46,6 +46,7 @@ def _report(err) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from sensing.pipelines.graph import PointFailure
     from sensing.study.config import ConfigError, parse_overrides
 
     try:
@@ -66,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except PointFailure as err:  # a sweep point's model failed while planning
+        if args.debug if hasattr(args, "debug") else False:
+            raise
+        print(f"error: the run failed, no results were written: {_one_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; finished sweep points are kept in the output folder: continue with --resume", file=sys.stderr)
         return 130
@@ -76,59 +82,99 @@ def _one_line(err: BaseException) -> str:
 
 
 def _run(args, overrides) -> int:
-    from sensing.pipelines.checkpoint import PointStore
-    from sensing.pipelines.cluster import show_progress
-    from sensing import results
-    from sensing.api import plan, run
+    from sensing.pipelines.checkpoint import FolderLock
 
-    from sensing.pipelines.cluster import check_scheduler, resolve_scheduler
+    out = Path(args.out or Path("results") / Path(args.config).stem)
+    planned = _check_run_inputs(args, overrides, out)
+    with FolderLock(out):
+        return _run_locked(args, overrides, planned, out)
+
+
+def _check_run_inputs(args, overrides, out: Path):
+    """Every refusal of ``sensing run`` (exit 2) before anything is touched."""
+    from sensing.api import plan
+    from sensing.pipelines.cluster import check_scheduler
     from sensing.study.config import ConfigError
 
-    _, cfg, _, _ = plan(args.config, overrides)  # every config problem before anything is touched
+    planned = plan(args.config, overrides)  # every config problem before anything is touched
     if args.scheduler:
         try:
             check_scheduler(args.scheduler)  # parsed before any connection is tried
         except ValueError as err:
             raise ConfigError([("--scheduler", str(err))]) from None
-    out = Path(args.out or Path("results") / Path(args.config).stem)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"--out {str(out)!r} is a file, not a folder (nothing was changed)")
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
     if not os.access(probe, os.W_OK | os.X_OK):
         raise FileExistsError(f"--out {str(out)!r}: {str(probe)!r} is not writable (nothing was changed)")
-    if not args.quiet:
-        print(f"scheduler: {resolve_scheduler(args.scheduler or cfg.pipeline.scheduler)}", file=sys.stderr)
+    return planned
+
+
+def _run_locked(args, overrides, planned, out: Path) -> int:
+    import shutil
+    import tempfile
+
+    from sensing import results
+    from sensing.api import run
+    from sensing.pipelines.checkpoint import PointStore, WriteError, atomic_write
+    from sensing.pipelines.cluster import show_progress
+    from sensing.study.config import ConfigError
+    from sensing.study.registry import ANALYSES
+
+    cfg = planned[1]
     results.check_writable(out, args.overwrite)
     store = PointStore(out)
     if store.exists() and not args.resume:
-        if not args.overwrite:
+        if not store.has_points():
+            store.discard()  # a run stopped before any point finished: nothing to keep
+        elif not args.overwrite:
             raise FileExistsError(f"{store.folder} holds checkpoints of an unfinished run; pass --resume to continue it "
                                   "or --overwrite to discard them and start again (nothing was changed)")
-        store.discard()
+        else:
+            store.discard()
+
+    def kept() -> str:
+        return f"; finished sweep points are kept in {store.folder} (continue with --resume)" if store.has_points() else ""
 
     start = time.perf_counter()
     try:
         ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet),
-                 checkpoints=out, resume=args.resume)
+                 checkpoints=out, resume=args.resume, planned=planned,
+                 announce=None if args.quiet else (lambda where: print(f"scheduler: {where}", file=sys.stderr)))
     except Exception as err:  # a failed run: one line naming what failed (a PointFailure names the sweep point)
-        from sensing.study.config import ConfigError
-
         if args.debug or isinstance(err, (ConfigError, FileExistsError)):
             raise
-        if store.exists() and not [f for f in store.folder.iterdir() if f.name != store.manifest_path.name]:
+        if store.exists() and not store.has_points():
             store.discard()  # nothing finished: leave the folder as it was
-        kept = f"; finished sweep points are kept in {store.folder} (continue with --resume)" if store.exists() else ""
-        print(f"error: the run failed, no results were written: {_one_line(err)}{kept}", file=sys.stderr)
+        print(f"error: the run failed, no results were written: {_one_line(err)}{kept()}", file=sys.stderr)
         return EXIT_FAILED
-    path = results.write(ds, out, overwrite=args.overwrite)
-    written = [path]
-    from sensing.study.registry import ANALYSES
 
+    # Everything that can fail after sampling (encoding, plots, summary) happens before
+    # results.nc is touched; the outputs then replace the old ones together.
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
-    if not args.no_plots:
-        written += analysis.plots(ds, out)
-    text = analysis.summary(ds)
-    (out / "summary.txt").write_text(text + "\n")
+    staging = None
+    try:
+        content = results.encode(ds)
+        text = analysis.summary(ds)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        plots = [] if args.no_plots else analysis.plots(ds, staging)
+        path = results.write(content, out, overwrite=args.overwrite)
+        written = [path]
+        for plot in plots:
+            os.replace(plot, out / Path(plot).name)
+            written.append(out / Path(plot).name)
+        atomic_write(out / "summary.txt", (text + "\n").encode())
+    except WriteError as err:
+        print(f"error: {err}; no results were written{kept()}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"error: the results could not be prepared ({_one_line(err)}); no results were written{kept()}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     store.discard()  # results.nc holds everything now
     if not args.quiet:
         print(text)

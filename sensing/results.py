@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from sensing.pipelines.checkpoint import atomic_write
+from sensing.pipelines.checkpoint import WriteError, atomic_write, remove_stale_temporaries
 
 RESULTS_FILE = "results.nc"
 
@@ -87,11 +87,35 @@ def check_writable(out: Path, overwrite: bool) -> None:
         raise FileExistsError(f"{target} exists; pass --overwrite to replace it (nothing was changed)")
 
 
-def write(ds: xr.Dataset, out: Path, overwrite: bool = False) -> Path:
-    """Write ``results.nc`` atomically (temporary file in the same folder, then rename)."""
+def encode(ds: xr.Dataset) -> bytes:
+    """``results.nc`` as bytes (NetCDF4/HDF5 through h5netcdf), built in memory.
+
+    Serialising before any file is touched means a dataset that cannot be written fails
+    here, and HDF5 never writes to disk itself: the bytes go through :func:`atomic_write`,
+    whose failures (disk full, file-size limit) are plain ``OSError`` s.
+    """
+    return bytes(ds.to_netcdf(engine="h5netcdf"))
+
+
+def write(ds: xr.Dataset | bytes, out: Path, overwrite: bool = False) -> Path:
+    """Write ``results.nc`` atomically (temporary file in the same folder, then rename).
+
+    Raises
+    ------
+    FileExistsError
+        If ``results.nc`` exists and ``overwrite`` is false.
+    sensing.pipelines.checkpoint.WriteError
+        If the file cannot be written (the message names the path and the OS error); the
+        previous ``results.nc``, if any, is unchanged and no temporary is left.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError(err.errno, f"cannot create {out}: {err.strerror or err}") from None
     check_writable(out, overwrite)
     target = out / RESULTS_FILE
-    atomic_write(target, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    content = ds if isinstance(ds, (bytes, bytearray, memoryview)) else encode(ds)
+    remove_stale_temporaries(target)
+    atomic_write(target, content)
     return target

@@ -93,6 +93,16 @@ class OutcomeModel(ABC):
             total = part if total is None else add_statistics(total, part)
         return total if total is not None else self.reduce(self.sample(rng, 0))
 
+    def draws_per_copy(self) -> float:
+        """Random numbers :meth:`sample_statistics` draws per copy, for the run's cost estimate.
+
+        The per-copy default draws about one number per output and copy; models whose exact
+        sampler costs nothing per copy (sufficient statistics drawn directly) return 0.
+        """
+        if type(self).sample_statistics is OutcomeModel.sample_statistics:
+            return float(max(1, len(self.labels)))
+        return 0.0
+
     @abstractmethod
     def log_likelihood(self, statistics: Statistics) -> np.ndarray:
         """Log-likelihood of reduced statistics (leading dim R) at each parameter point.

@@ -12,10 +12,10 @@ import itertools
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Literal, Annotated, Any, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from sensing.study.registry import ANALYSES, DETECTORS, SCENES, load_plugins
 
@@ -28,6 +28,8 @@ MAX_POINTS = 10_000
 MAX_TASKS = 2_000_000
 #: Bytes of reduced statistics a run keeps (repetitions x outputs x checkpoints x units x 8 bytes).
 MAX_STATISTICS_BYTES = 8 * 2**30
+#: Workers of an embedded local cluster (also capped by the machine's cores).
+MAX_WORKERS = 64
 
 
 class ConfigError(ValueError):
@@ -65,11 +67,29 @@ class PipelineSettings(BaseModel):
     batch_size: Count = Field(10_000_000, ge=1, le=MAX_COPIES, description="copies sampled by one batch")
     batches_per_task: Count = Field(64, ge=1, le=100_000, description="consecutive batches one dask task runs")
     repetitions_per_task: Count = Field(16, ge=1, le=MAX_REPETITIONS, description="repetitions one dask task runs")
-    scheduler: str | None = Field(
+    scheduler: Literal["auto", "synchronous", "threads", "local"] | None = Field(
         None,
-        description="'synchronous', 'threads', 'local' (embedded LocalCluster, the default) or a scheduler address",
+        description="where the work runs in-process: 'auto' (the default: 'synchronous' for runs that fit in "
+                    "seconds, else 'local'), 'synchronous', 'threads' or 'local' (embedded LocalCluster). A cluster "
+                    "address is never taken from a config: pass --scheduler, the API's scheduler=, or set dask's "
+                    "scheduler-address",
     )
-    workers: Count | None = Field(None, ge=1, le=256, description="workers of the embedded local cluster")
+    max_hours: float = Field(24.0, gt=0.0, le=1e6, allow_inf_nan=False,
+                             description="refuse runs whose estimated sampling cost exceeds this many core-hours "
+                                         "(an estimate from the detectors' draws per copy; raise it to allow a long run)")
+    workers: Count | None = Field(None, ge=1, le=MAX_WORKERS,
+                                  description=f"workers of the embedded local cluster (at most {MAX_WORKERS}, and "
+                                              "never more than the machine's cores)")
+
+    @field_validator("scheduler", mode="before")
+    @classmethod
+    def _no_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str) and "://" in value:
+            raise ValueError(
+                f"scheduler {value!r}: a config may not name a cluster address (a shared config could send your "
+                "run to someone else's scheduler); pass --scheduler ADDRESS, sensing.run(..., scheduler=ADDRESS), "
+                "or set dask's scheduler-address; allowed here: auto, synchronous, threads, local")
+        return value
 
 
 class TargetSettings(BaseModel):
@@ -497,7 +517,7 @@ def expand_sweep(raw: dict, config) -> tuple[dict[str, list[Any]], list[tuple[tu
     return dict(zip(names, coordinates)), points
 
 
-def check_size(config, points: int, outputs: list[int]) -> None:
+def check_size(config, points: int, outputs: list[int]) -> int:
     """Refuse runs whose task graph or statistics would exhaust a scheduler's or client's memory.
 
     Parameters
@@ -506,6 +526,11 @@ def check_size(config, points: int, outputs: list[int]) -> None:
         Sweep points.
     outputs : list of int
         Numbers of outputs (statistic entries) of each detector.
+
+    Returns
+    -------
+    int
+        The number of sample tasks.
 
     Raises
     ------
@@ -532,6 +557,49 @@ def check_size(config, points: int, outputs: list[int]) -> None:
                          "detector outputs x 8 bytes); reduce repetitions, copies, the sweep or the pixels"))
     if problems:
         raise ConfigError(problems)
+    return tasks
+
+
+#: Random numbers per second and core the cost estimate assumes for per-copy samplers
+#: (numpy draws about 1e8 simple variates per second; samplers reach a fraction of that).
+DRAWS_PER_SECOND = 5e7
+#: Overhead of one sample task (seeding, scheduling, tree sums) in the cost estimate.
+TASK_SECONDS = 2e-4
+
+
+def sampling_cost(config, tasks: int, draws_per_copy: list[list[float]], labels: list[str]) -> float:
+    """Estimated core-seconds of a run's sampling, refused above ``pipeline.max_hours``.
+
+    Parameters
+    ----------
+    tasks : int
+        Sample tasks (from :func:`check_size`).
+    draws_per_copy : list of list of float
+        Per sweep point, per detector: random numbers its sampler draws per copy
+        (:meth:`sensing.contracts.detector.OutcomeModel.draws_per_copy`).
+    labels : list of str
+        Per sweep point, how to name it in a message.
+
+    Raises
+    ------
+    ConfigError
+        If the estimate exceeds ``pipeline.max_hours`` core-hours; the message names the
+        costliest sweep point and detector.
+    """
+    copies = max(config.copies) if config.copies else config.target.max_copies
+    per_unit = [(d * copies * config.repetitions, point, index)
+                for point, row in enumerate(draws_per_copy) for index, d in enumerate(row)]
+    draws = sum(u[0] for u in per_unit)
+    seconds = draws / DRAWS_PER_SECOND + tasks * TASK_SECONDS
+    limit = config.pipeline.max_hours
+    if seconds > limit * 3600:
+        worst, point, index = max(per_unit)
+        where = labels[point] + f"detector {config.detectors[index].name!r}" if per_unit else ""
+        raise ConfigError([("pipeline.max_hours", (
+            f"the run would take about {seconds / 3600:.3g} core-hours of sampling (about {draws:.3g} random draws at "
+            f"{DRAWS_PER_SECOND:.0e} per second; the costliest is {where}, {worst:.3g} draws), more than "
+            f"pipeline.max_hours = {limit:g}; reduce copies or repetitions, or raise pipeline.max_hours to allow it"))])
+    return seconds
 
 
 def checkpoints_for(initial: int, maximum: int) -> list[int]:
