@@ -13,6 +13,7 @@ or the number of workers, so floating-point sums are bit-identical everywhere.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -201,7 +202,8 @@ class _Watch(Callback):
 
 
 def execute(outputs: dict, samplers: list, scheduler: str, client, progress: bool,
-            on_result: Callable[[Any, Any], None], description: str = "sampling") -> None:
+            on_result: Callable[[Any, Any], None], description: str = "sampling",
+            describe: Callable[[Any], str] = lambda key: "a task of the run") -> None:
     """Compute ``outputs``, calling ``on_result(name, value)`` as each one finishes.
 
     On a distributed client only the outputs are held: each sample task's future is
@@ -231,12 +233,60 @@ def execute(outputs: dict, samplers: list, scheduler: str, client, progress: boo
         try:
             for future in pending:
                 if future.status == "error":
-                    future.result()  # raises the task's error (a PointFailure naming the point)
+                    try:
+                        future.result()  # raises the task's error (a PointFailure naming the point)
+                    except PointFailure:
+                        raise
+                    except Exception as err:  # lost workers, cancelled tasks: named by point, never by key
+                        raise PointFailure(f"{describe(future.key)}: {_cluster_error(err)}") from None
                 if future.key in by_key:
                     on_result(by_key[future.key], future.result())
                 future.release()
                 bar.update(1)
-        except BaseException:
+        except (PointFailure, KeyboardInterrupt):
             pending.clear()
-            client.cancel(output_futures)
+            _cancel(client, output_futures)
             raise
+        except Exception as err:  # the scheduler went away, or the connection did
+            pending.clear()
+            _cancel(client, output_futures)
+            raise ClusterFailure(f"lost the dask scheduler at {getattr(client.scheduler, 'address', '?')} during the run: "
+                                 f"{_cluster_error(err)}") from None
+
+
+def _cancel(client, futures) -> None:
+    try:
+        client.cancel(futures)
+    except Exception:  # noqa: BLE001 - a lost scheduler cannot cancel anything
+        pass
+
+
+def _cluster_error(err: BaseException) -> str:
+    """One line for an error the cluster raised, without dask keys or tracebacks."""
+    name = type(err).__name__
+    if name == "KilledWorker":
+        return ("KilledWorker: the workers computing it died repeatedly (out of memory, or killed); "
+                "give workers more memory or lower pipeline.batch_size")
+    if name == "CancelledError":
+        return "CancelledError: the task was cancelled by the scheduler (a worker or the scheduler was lost)"
+    text = " ".join(str(err).split())
+    text = re.sub(r"'?\b(?:sample|model|analysis|extra)-[0-9a-f]{10}-[\d-]+'?", "a task", text)
+    return f"{name}: {text}"[:300]
+
+
+class ClusterFailure(RuntimeError):
+    """The connection to the scheduler was lost during a run."""
+
+
+def describe_key(labels: dict[tuple[int, int], str], point_labels: dict[int, str]):
+    """A function naming the (sweep point, detector) of a task key built by :func:`build_graph`."""
+    def describe(key) -> str:
+        parts = str(key).split("-")
+        try:
+            point = int(parts[2])
+            if parts[0] == "extra":
+                return point_labels.get(point, f"sweep point {point}")
+            return labels.get((point, int(parts[3])), f"sweep point {point}, detector {parts[3]}")
+        except (IndexError, ValueError):
+            return "a task of the run"
+    return describe

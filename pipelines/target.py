@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sensing.study.config import checkpoints_for
-from sensing.pipelines.graph import Unit, accumulate, build_segment_graph, execute, guarded_call
+from sensing.pipelines.graph import Unit, accumulate, build_segment_graph, describe_key, execute, guarded_call
 
 
 def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[dict], float]], seed: int,
@@ -45,10 +45,12 @@ def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[
     history: dict[tuple[int, int], list] = {(u.point, u.detector): [] for u in units}
     reached: dict[tuple[int, int], int | None] = {key: None for key in history}
     labels = {(u.point, u.detector): u.label for u in units}
+    describe = describe_key(labels, {})
     for segment, copies in enumerate(plan):
         outputs, samplers = build_segment_graph(units, seed, plan, segment, repetitions, pipeline)
         got: dict = {}
-        execute(outputs, samplers, scheduler, client, progress, got.__setitem__, description=f"sampling to {copies:.3g} copies")
+        execute(outputs, samplers, scheduler, client, progress, got.__setitem__, description=f"sampling to {copies:.3g} copies",
+                describe=describe)
         for (_, point, detector), stats in got.items():
             key = (point, detector)
             totals[key] = accumulate(totals.get(key), stats)
@@ -56,7 +58,7 @@ def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[
         checks = {("check",) + key: guarded_call(labels[key], precision[key], {k: v[None] for k, v in totals[key].items()})
                   for key in history if reached[key] is None}
         errors: dict = {}
-        execute(checks, [], scheduler, client, False, errors.__setitem__)
+        execute(checks, [], scheduler, client, False, errors.__setitem__, describe=describe)
         for (_, point, detector), error in errors.items():
             if error <= relative_error:
                 reached[(point, detector)] = copies

@@ -11,7 +11,7 @@ import xarray as xr
 
 from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
 from sensing.pipelines.cluster import check_scheduler, open_client, resolve_scheduler
-from sensing.pipelines.graph import Extra, PointFailure, Unit, build_graph, execute, guarded_call
+from sensing.pipelines.graph import Extra, PointFailure, Unit, build_graph, describe_key, execute, guarded_call
 from sensing.pipelines.target import run_to_target
 from sensing.contracts.seeds import ANALYSIS_STREAM, stream
 from sensing.contracts.threads import single_threaded
@@ -26,6 +26,9 @@ def _build(point_config, where: str):
         scene = SCENES[point_config.source.kind](point_config.source, seed=point_config.seed)
     except ValueError as err:
         raise ConfigError([(f"{where}source", str(err))]) from None
+    except ArithmeticError as err:  # values so extreme that the scene's numbers overflow
+        raise ConfigError([(f"{where}source", f"the scene cannot be built with these values "
+                            f"({type(err).__name__}: {' '.join(str(err).split())}); use values of a sensible scale")]) from None
     detectors = []
     for i, settings in enumerate(point_config.detectors):
         detector = DETECTORS[settings.kind](settings)
@@ -33,6 +36,9 @@ def _build(point_config, where: str):
             detector.output_labels(scene.prepare(detector.accepts))
         except ValueError as err:
             raise ConfigError([(f"{where}detectors.{i}", str(err))]) from None
+        except ArithmeticError as err:
+            raise ConfigError([(f"{where}detectors.{i}", f"the state cannot be built with these values "
+                                f"({type(err).__name__}: {' '.join(str(err).split())}); use values of a sensible scale")]) from None
         detectors.append(detector)
     return scene, detectors
 
@@ -181,6 +187,7 @@ def _run(config, overrides, client, scheduler, progress, checkpoints, resume, an
                 precision[(flat, d)] = partial(_relative_error, analysis, scene, detector, cfg.target.parameter)
         extra.append(Extra(flat, label, partial(analysis.analyze_scene, scene, references)))
     n_points, n_det = len(built), len(built[0][2])
+    describe = describe_key({(u.point, u.detector): u.label for u in units}, {e.point: e.label for e in extra})
     store = PointStore(checkpoints) if checkpoints is not None else None
     try:
         done = store.start(cfg, n_points, resume) if store else []
@@ -222,10 +229,10 @@ def _run(config, overrides, client, scheduler, progress, checkpoints, resume, an
             outputs = {("unit", u.point, u.detector): guarded_call(u.label, u.analyze, statistics[(u.point, u.detector)])
                        for u in todo_units}
             outputs.update(build_graph([], todo_extra, cfg.seed, copies, cfg.repetitions, cfg.pipeline)[0])
-            execute(outputs, [], chosen, dask_client, progress, finished, description="analysis")
+            execute(outputs, [], chosen, dask_client, progress, finished, description="analysis", describe=describe)
         elif todo_units or todo_extra:
             outputs, samplers = build_graph(todo_units, todo_extra, cfg.seed, copies, cfg.repetitions, cfg.pipeline)
-            execute(outputs, samplers, chosen, dask_client, progress, finished)
+            execute(outputs, samplers, chosen, dask_client, progress, finished, describe=describe)
     ordered = [results[p] for p in range(n_points)]
     if cfg.target is not None:
         cfg = cfg.model_copy(update={"copies": copies})
