@@ -299,3 +299,21 @@ def test_tls_cluster_through_dask_security_config(tmp_path):
         with dask.config.set(tls):  # what ~/.config/dask/distributed.yaml would say
             ds = sensing.run(CONFIG, small, scheduler=address)
     assert ds.drop_attrs().identical(reference.drop_attrs())
+
+
+def test_cluster_errors_are_named_by_point_never_by_task_key():
+    from sensing.pipelines.graph import _cluster_error, describe_key
+
+    describe = describe_key({(1, 2): "sweep[separation=1.0], detector 'spade'"}, {1: "sweep[separation=1.0]"})
+    assert describe("sample-0123456789-1-2-7") == "sweep[separation=1.0], detector 'spade'"
+    assert describe("analysis-0123456789-1-2") == "sweep[separation=1.0], detector 'spade'"
+    assert describe("extra-0123456789-1") == "sweep[separation=1.0]"
+    assert describe("_guard-deadbeef") == "a task of the run"
+
+    class KilledWorker(Exception):
+        pass
+
+    text = _cluster_error(KilledWorker("Attempted to run task 'analysis-e42ddc1d6e-1-0' on 4 different workers"))
+    assert "analysis-e42ddc1d6e" not in text and "out of memory" in text
+    text = _cluster_error(OSError("Timed out trying to connect while running 'sample-e42ddc1d6e-1-0-3'"))
+    assert "e42ddc1d6e" not in text and text.startswith("OSError:")
