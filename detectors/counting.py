@@ -87,8 +87,13 @@ class DenseOutputs:
         return flat_corr @ flat_ops.T
 
     def responses(self, factor: np.ndarray) -> np.ndarray:
-        r""":math:`L^\dagger M_k L`, shape ``(..., n, r, r)``."""
-        applied = self.matrices @ factor[..., None, :, :]  # (..., n, K, r)
+        r""":math:`L^\dagger M_k L`, shape ``(..., n, r, r)``.
+
+        One matrix product of the stacked ``(n K, K)`` operators with ``L`` (not ``n`` small
+        broadcast products), then the contraction with :math:`L^\dagger`.
+        """
+        n, k, _ = self.matrices.shape
+        applied = (self.matrices.reshape(n * k, k) @ factor).reshape(*factor.shape[:-2], n, k, factor.shape[-1])
         return np.swapaxes(np.conj(factor), -1, -2)[..., None, :, :] @ applied
 
     def dense(self) -> np.ndarray:

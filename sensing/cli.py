@@ -68,13 +68,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except PointFailure as err:  # a sweep point's model failed while planning
-        if args.debug if hasattr(args, "debug") else False:
+        if getattr(args, "debug", False):
             raise
         print(f"error: the run failed, no results were written: {_one_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; finished sweep points are kept in the output folder: continue with --resume", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug, not bad input: one line, the traceback only with --debug
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: internal error ({_one_line(err)}); please report it, with the traceback that --debug shows",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _one_line(err: BaseException) -> str:

@@ -5,6 +5,8 @@ Tsang, Nair and Lu, PRX 6, 031033 (2016): the Hermite-Gauss modes of a Gaussian 
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from functools import cached_property
 from math import factorial
@@ -87,9 +89,12 @@ class HermiteGaussModes:
         ndarray, shape ``positions.shape + (count,)``
         """
         shift = (np.asarray(positions, dtype=float) - self.center) / (2.0 * self.width)
-        q = np.arange(self.count)
-        norm = np.array([1.0 / np.sqrt(float(factorial(k))) for k in q])
+        q, norm = self._powers_and_norms()
         return np.exp(-(shift[..., None] ** 2) / 2.0) * shift[..., None] ** q * norm
+
+    def _powers_and_norms(self) -> tuple[np.ndarray, np.ndarray]:
+        """``q = 0..count-1`` and :math:`1/\sqrt{q!}` (cached per mode count)."""
+        return _powers_and_norms(self.count)
 
     def region_operators(self, edges: np.ndarray, nodes: int = 24) -> np.ndarray:
         r"""Matrices :math:`(M_k)_{qr} = \int_{e_k}^{e_{k+1}} \phi_q\phi_r\,dx` of intervals.
@@ -179,3 +184,12 @@ class HermiteGaussModes2D:
         along_x = self.axis.point_source_amplitudes(positions[..., 0])
         along_y = self.axis.point_source_amplitudes(positions[..., 1])
         return along_x[..., qx] * along_y[..., qy]
+
+
+@functools.lru_cache(maxsize=64)
+def _powers_and_norms(count: int) -> tuple[np.ndarray, np.ndarray]:
+    q = np.arange(count)
+    norms = np.array([1.0 / np.sqrt(float(factorial(k))) for k in q])
+    q.setflags(write=False)
+    norms.setflags(write=False)
+    return q, norms
