@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
     sub.add_parser("validate", parents=[common], help="check a config; exit 0 if valid, 2 with the problems if not")
+    _add_predict_parser(sub)
     return parser
 
 
@@ -46,6 +47,8 @@ def _report(err) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "predict":
+        return _predict(args)
     from sensing.study.config import ConfigError, parse_overrides
 
     try:
@@ -107,9 +110,10 @@ def _run(args, overrides) -> int:
         store.discard()
 
     start = time.perf_counter()
+    artifacts: dict = {}
     try:
         ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet),
-                 checkpoints=out, resume=args.resume)
+                 checkpoints=out, resume=args.resume, artifacts=artifacts)
     except Exception as err:  # a failed run: one line naming what failed (a PointFailure names the sweep point)
         from sensing.study.config import ConfigError
 
@@ -120,8 +124,11 @@ def _run(args, overrides) -> int:
         kept = f"; finished sweep points are kept in {store.folder} (continue with --resume)" if store.exists() else ""
         print(f"error: the run failed, no results were written: {_one_line(err)}{kept}", file=sys.stderr)
         return EXIT_FAILED
+    from sensing.snapshots import write_artifacts
+
+    written = write_artifacts(out, artifacts, overwrite=args.overwrite)  # e.g. snapshots.nc (before results.nc)
     path = results.write(ds, out, overwrite=args.overwrite)
-    written = [path]
+    written = [path] + written
     from sensing.study.registry import ANALYSES
 
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis)
@@ -133,6 +140,47 @@ def _run(args, overrides) -> int:
     if not args.quiet:
         print(text)
         print(f"\n{cfg.name}: {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in written + [out / 'summary.txt']))
+    return EXIT_OK
+
+
+# -- sensing predict RUN_DIR: measure first, ask later ---------------------------------------------
+def _add_predict_parser(sub) -> None:
+    predict = sub.add_parser("predict", help="predict new properties from the snapshots a run kept (writes predictions.nc)")
+    predict.add_argument("run_dir", type=Path, help="output folder of `sensing run` (results.nc, snapshots.nc)")
+    predict.add_argument("--observable", action="append", default=[], metavar="PAULI",
+                         help="a Pauli string, dense 'XZIIY' or sparse 'X0 Z3'; repeatable")
+    predict.add_argument("--observable-file", type=Path, default=None,
+                         help="YAML: a list of observables, or a mapping of analysis fields (observables, fidelity, "
+                              "renyi2_subsystems, density_elements, wigner_points, ...)")
+    predict.add_argument("--out", type=Path, default=None, help="folder of predictions.nc (default: RUN_DIR)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing predictions.nc")
+    predict.add_argument("--quiet", action="store_true", help="no table of predictions")
+
+
+def _predict(args) -> int:
+    from sensing.api import PREDICTIONS_FILE, predict
+    from sensing.snapshots import SnapshotStoreError
+    from sensing.study.config import ConfigError
+
+    try:
+        ds = predict(args.run_dir, args.observable, args.observable_file, out=args.out, overwrite=args.overwrite)
+    except ConfigError as err:
+        _report(err)
+        return EXIT_USAGE
+    except (FileExistsError, SnapshotStoreError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.quiet:
+        sweep = [d for d in ds["prediction"].dims if d not in ("detector", "copies", "observable")]
+        first = ds.isel({d: 0 for d in sweep}).isel(copies=-1)
+        for d in first["detector"].values:
+            print(f"detector {d} ({int(ds['copies'].values[-1])} snapshots):")
+            for j, name in enumerate(first["observable"].values):
+                tv = float(first["true_value"].values[j])
+                print(f"  {str(name)[:48]:>48}: {float(first['prediction'].sel(detector=d).values[j]):+.5f} "
+                      f"+- {float(first['standard_error'].sel(detector=d).values[j]):.5f}"
+                      + (f"   (true {tv:+.5f})" if tv == tv else ""))
+        print(f"wrote {(args.out or args.run_dir) / PREDICTIONS_FILE}")
     return EXIT_OK
 
 
