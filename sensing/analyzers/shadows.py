@@ -195,11 +195,12 @@ class ShadowPredictionSettings(BaseModel):
 
 SCHEMA = {
     "prediction": "shadow prediction (median of means for linear properties) from the first `copies` snapshots",
-    "standard_error": "standard error of the mean estimate from the same snapshots",
+    "mean_prediction": "mean of the single-snapshot estimates (unbiased) from the first `copies` snapshots",
+    "standard_error": "standard error of mean_prediction",
     "snapshots_used": "snapshots that entered the prediction (survivors of photon loss on the support)",
     "true_value": "exact value of the property for the state as measured (NaN where not known)",
     "shadow_norm_squared": "bound on the single-snapshot variance (random-Pauli shadow norm squared; NaN where none)",
-    "mse": "mean over the linear properties of (prediction - true_value)^2",
+    "mse": "mean over the linear properties this detector estimates of (prediction - true_value)^2",
     "mse_bound": "mean over the linear properties of shadow_norm_squared / usable snapshots (variance bound of the mean)",
     "max_error": "largest |prediction - true_value| over the single Pauli strings of weight k",
     "error_bound": "HKP Theorem 1 accuracy: sqrt(34 3^k K / (N survival^k)), held by all M predictions w.p. >= 1 - delta",
@@ -374,15 +375,15 @@ def _pauli_snapshots(payload: dict, count: int) -> sh.PauliSnapshots:
 # --------------------------------------------------------------------------------------------------
 # Prediction (the one code path of `sensing run` and `sensing predict`)
 # --------------------------------------------------------------------------------------------------
-def _median_of_means(shots: np.ndarray, batches: int) -> tuple[float, float]:
-    """Median of ``batches`` contiguous batch means and the standard error of the full mean."""
+def _median_of_means(shots: np.ndarray, batches: int) -> tuple[float, float, float]:
+    """Median of ``batches`` contiguous batch means, the full mean and its standard error."""
     n = len(shots)
     if n < 2:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     k = max(1, min(batches, n // 2))
     size = n // k
     means = shots[: k * size].reshape(k, size).mean(axis=1)
-    return float(np.median(means)), float(shots.std(ddof=1) / np.sqrt(n))
+    return float(np.median(means)), float(shots.mean()), float(shots.std(ddof=1) / np.sqrt(n))
 
 
 def _batches(entries: list[dict], delta: float) -> int:
@@ -434,7 +435,7 @@ def _qubit_predictions(payload, state, entries, settings, counts, rng_fidelity):
     batches = _batches(entries, settings.delta)
     m = len(entries)
     c = len(counts)
-    pred, se, used = np.full((c, m), np.nan), np.full((c, m), np.nan), np.zeros((c, m), dtype=np.int64)
+    pred, mean, se, used = np.full((c, m), np.nan), np.full((c, m), np.nan), np.full((c, m), np.nan), np.zeros((c, m), dtype=np.int64)
     true, norm = np.full(m, np.nan), np.full(m, np.nan)
     sums = {}
     for j, e in enumerate(entries):
@@ -456,13 +457,16 @@ def _qubit_predictions(payload, state, entries, settings, counts, rng_fidelity):
                 keys = list(sums)
                 est = sh.estimate_observables(snaps, [sums[j] for j in keys], batches=batches)
                 pred[i, keys], se[i, keys], used[i, keys] = est.estimate, est.standard_error, est.snapshots_used
+                mean[i, keys] = est.mean
             for j, e in enumerate(entries):
                 if e["kind"] in ("purity", "renyi2"):
                     r = sh.renyi2_entropy(snaps, e["sites"])
                     if e["kind"] == "purity":
-                        pred[i, j], se[i, j] = r.purity, r.purity_standard_error
+                        pred[i, j] = mean[i, j] = r.purity
+                        se[i, j] = r.purity_standard_error
                     else:
-                        pred[i, j], se[i, j] = r.entropy, r.entropy_standard_error
+                        pred[i, j] = mean[i, j] = r.entropy
+                        se[i, j] = r.entropy_standard_error
                     used[i, j] = r.snapshots_used
     else:  # clifford
         n = int(payload["attrs"]["qubits"])
@@ -476,7 +480,7 @@ def _qubit_predictions(payload, state, entries, settings, counts, rng_fidelity):
             norm[j] = 3 * _traceless_square(matrix)
             for i, count in enumerate(counts):
                 shots = values[index[:count][kept[:count]]]
-                pred[i, j], se[i, j] = _median_of_means(shots, batches)
+                pred[i, j], mean[i, j], se[i, j] = _median_of_means(shots, batches)
                 used[i, j] = len(shots)
         for j, e in enumerate(entries):
             if e["kind"] in ("purity", "renyi2"):
@@ -485,7 +489,7 @@ def _qubit_predictions(payload, state, entries, settings, counts, rng_fidelity):
         if e["kind"] in ("purity", "renyi2"):
             purity = _purity_true(state, e["sites"])
             true[j] = purity if e["kind"] == "purity" else -math.log2(purity)
-    return pred, se, used, true, norm
+    return pred, mean, se, used, true, norm
 
 
 def _pauli_matrix(string: str) -> np.ndarray:
@@ -577,7 +581,7 @@ def _mode_predictions(payload, state: FockState, entries, settings, counts):
     cutoff = settings.fock_cutoff or int(state.cutoff)
     batches = _batches(entries, settings.delta)
     m, c = len(entries), len(counts)
-    pred, se, used = np.full((c, m), np.nan), np.full((c, m), np.nan), np.zeros((c, m), dtype=np.int64)
+    pred, mean, se, used = np.full((c, m), np.nan), np.full((c, m), np.nan), np.full((c, m), np.nan), np.zeros((c, m), dtype=np.int64)
     true, norm = np.full(m, np.nan), np.full(m, np.nan)
     a = payload["arrays"]
     pattern_entries = ("rho", "wigner", "mode_fidelity")
@@ -599,9 +603,9 @@ def _mode_predictions(payload, state: FockState, entries, settings, counts):
         if shots is None:
             continue
         for i, count in enumerate(counts):
-            pred[i, j], se[i, j] = _median_of_means(shots[:count], batches)
+            pred[i, j], mean[i, j], se[i, j] = _median_of_means(shots[:count], batches)
             used[i, j] = count
-    return pred, se, used, true, norm
+    return pred, mean, se, used, true, norm
 
 
 def predict_payload(payload: dict, settings: ShadowPredictionSettings) -> dict:
@@ -624,14 +628,14 @@ def predict_payload(payload: dict, settings: ShadowPredictionSettings) -> dict:
     if attrs["protocol"] in ("pauli", "clifford"):
         choice = generator(np.random.SeedSequence(int(attrs["seed_entropy"]), spawn_key=tuple(attrs["seed_spawn_key"][:1])), 2**31 - 1)
         entries = qubit_entries(settings, int(attrs["qubits"]), choice)
-        pred, se, used, true, norm = _qubit_predictions(payload, state, entries, settings, counts, generator(seed, FIDELITY_KEY))
+        pred, mean, se, used, true, norm = _qubit_predictions(payload, state, entries, settings, counts, generator(seed, FIDELITY_KEY))
         survival = float(attrs["survival"]) * float(attrs["efficiency"])
     else:
         entries = mode_entries(settings)
-        pred, se, used, true, norm = _mode_predictions(payload, state, entries, settings, counts)
+        pred, mean, se, used, true, norm = _mode_predictions(payload, state, entries, settings, counts)
         survival = 1.0
     return {"names": [e["name"] for e in entries], "weights": np.array([_single_pauli_weight(e) for e in entries], dtype=np.int64),
-            "linear": np.array([_linear(e) for e in entries]), "prediction": pred, "standard_error": se,
+            "linear": np.array([_linear(e) for e in entries]), "prediction": pred, "mean_prediction": mean, "standard_error": se,
             "snapshots_used": used, "true_value": true, "shadow_norm_squared": norm,
             "batches": _batches(entries, settings.delta), "survival": survival, "protocol": attrs["protocol"]}
 
@@ -652,6 +656,7 @@ def prediction_dataset(results: list[dict], detector_names: list[str], copies: l
     ds = ds.assign_coords(observable_weight=("observable", weights))
     stack = lambda key: np.stack([r[key] for r in results])  # noqa: E731
     ds["prediction"] = (("detector", "copies", "observable"), stack("prediction"))
+    ds["mean_prediction"] = (("detector", "copies", "observable"), stack("mean_prediction"))
     ds["standard_error"] = (("detector", "copies", "observable"), stack("standard_error"))
     ds["snapshots_used"] = (("detector", "copies", "observable"), stack("snapshots_used"))
     for r, name in zip(results, detector_names):
