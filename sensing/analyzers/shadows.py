@@ -361,6 +361,9 @@ def make_payload(model, detector, state, copies: list[int], seed: np.random.Seed
         attrs["protocol"] = "heterodyne"
         z = np.asarray(snaps, dtype=complex)
         arrays["alpha_real"], arrays["alpha_imag"] = z.real.copy(), z.imag.copy()
+    # C-contiguous owned copies: the arrays read back from snapshots.nc have this layout, and numpy's
+    # reductions round differently on strided views, so both paths see identical memory
+    arrays = {k: np.array(v, order="C", copy=True) for k, v in arrays.items()}
     return {"arrays": arrays, "attrs": attrs, "dims": {k: v for k, v in dims.items() if k in arrays}}
 
 
@@ -377,13 +380,18 @@ def _pauli_snapshots(payload: dict, count: int) -> sh.PauliSnapshots:
 # --------------------------------------------------------------------------------------------------
 def _median_of_means(shots: np.ndarray, batches: int) -> tuple[float, float, float]:
     """Median of ``batches`` contiguous batch means, the full mean and its standard error."""
+    # exactly rounded sums (math.fsum): the numbers do not depend on memory layout or alignment,
+    # so predictions from the saved snapshots equal the run's to the last bit
+    shots = np.asarray(shots, dtype=float)
     n = len(shots)
     if n < 2:
         return float("nan"), float("nan"), float("nan")
     k = max(1, min(batches, n // 2))
     size = n // k
-    means = shots[: k * size].reshape(k, size).mean(axis=1)
-    return float(np.median(means)), float(shots.mean()), float(shots.std(ddof=1) / np.sqrt(n))
+    means = [math.fsum(shots[b * size:(b + 1) * size]) / size for b in range(k)]
+    mean = math.fsum(shots) / n
+    variance = math.fsum((shots - mean) ** 2) / (n - 1)
+    return float(np.median(means)), mean, math.sqrt(variance / n)
 
 
 def _batches(entries: list[dict], delta: float) -> int:
@@ -609,6 +617,15 @@ def _mode_predictions(payload, state: FockState, entries, settings, counts):
 
 
 def predict_payload(payload: dict, settings: ShadowPredictionSettings) -> dict:
+    """See :func:`_predict_payload`; runs with one BLAS thread, as the pipeline's tasks do, so that
+    matrix products round identically in a run and in a later :func:`sensing.predict`."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _predict_payload(payload, settings)
+
+
+def _predict_payload(payload: dict, settings: ShadowPredictionSettings) -> dict:
     """Predictions of every property of ``settings`` from one snapshot payload, at each of its
     ``copies`` checkpoints; the one code path of runs and of :func:`sensing.predict`.
 
@@ -622,6 +639,7 @@ def predict_payload(payload: dict, settings: ShadowPredictionSettings) -> dict:
     attrs = payload["attrs"]
     if attrs.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"snapshot payload format {attrs.get('format')!r}; this version reads {SNAPSHOT_FORMAT!r}")
+    payload = {**payload, "arrays": {k: np.ascontiguousarray(v) for k, v in payload["arrays"].items()}}
     state = state_from_payload(payload)
     counts = [int(c) for c in attrs["copies"]]
     seed = np.random.SeedSequence(int(attrs["seed_entropy"]), spawn_key=tuple(attrs["seed_spawn_key"]))
@@ -780,7 +798,7 @@ class ShadowPrediction(Analysis):
         if isinstance(request, list):
             request = {"observables": request}
         request = dict(request or {})
-        request["observables"] = list(request.get("observables", [])) + list(observables or [])
+        request["observables"] = list(observables or []) + list(request.get("observables", []))
         return self.Settings(**{**fields, **request})
 
     def predict_from_artifacts(self, groups: dict[str, dict], detector_names: list[str], points: int,
