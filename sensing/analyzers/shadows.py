@@ -422,6 +422,26 @@ def _fidelity_elements(state: StabilizerState, group_samples: int | None, rng: n
     return out
 
 
+#: Largest dense register whose fidelity target is expanded in Pauli strings (4^n terms).
+MAX_FIDELITY_DENSE_QUBITS = 6
+
+
+def _dense_fidelity_terms(state: QubitDensityState) -> dict[str, float]:
+    r"""Pauli sum of the noiseless dense state :math:`\sigma`: :math:`\operatorname{tr}(\sigma\rho) =
+    \sum_P \operatorname{tr}(P\sigma)\operatorname{tr}(P\rho)/2^n` (small n)."""
+    import itertools
+
+    from sensing.contracts.states import dense_pauli_expectations
+
+    n = state.qubits
+    if n > MAX_FIDELITY_DENSE_QUBITS:
+        raise ValueError(f"analysis.fidelity: the fidelity with a dense {n}-qubit state expands in 4**{n} Pauli strings "
+                         f"(at most {MAX_FIDELITY_DENSE_QUBITS} qubits)")
+    strings = ["".join(p) for p in itertools.product("IXYZ", repeat=n)]
+    coefficients = dense_pauli_expectations(state.density, strings) / 2**n
+    return {p: float(c) for p, c in zip(strings, coefficients) if abs(c) > 1e-14}
+
+
 def _purity_true(state: QubitState, sites: list[int]) -> float:
     r""":math:`\operatorname{tr}\rho_A^2 = 2^{-|A|}\sum_{P\text{ on }A}\operatorname{tr}(P\rho)^2`."""
     import itertools
@@ -453,7 +473,7 @@ def _qubit_predictions(payload, state, entries, settings, counts, rng_fidelity):
             if isinstance(state, StabilizerState):
                 sums[j] = _fidelity_elements(state, settings.fidelity_group_samples, rng_fidelity)
             else:
-                raise ValueError("analysis.fidelity: qubit fidelity needs a stabilizer source state (ghz, graph, cluster, product)")
+                sums[j] = _dense_fidelity_terms(state)
     for j, terms in sums.items():
         strings = list(terms)
         true[j] = float(np.dot(list(terms.values()), state.expectations(strings)))
@@ -490,9 +510,6 @@ def _qubit_predictions(payload, state, entries, settings, counts, rng_fidelity):
                 shots = values[index[:count][kept[:count]]]
                 pred[i, j], mean[i, j], se[i, j] = _median_of_means(shots, batches)
                 used[i, j] = len(shots)
-        for j, e in enumerate(entries):
-            if e["kind"] in ("purity", "renyi2"):
-                raise ValueError("analysis.renyi2_subsystems: Renyi-2 estimates are implemented for pauli_shadow detectors")
     for j, e in enumerate(entries):
         if e["kind"] in ("purity", "renyi2"):
             purity = _purity_true(state, e["sites"])
@@ -745,7 +762,7 @@ class ShadowPrediction(Analysis):
 
     @classmethod
     def example(cls):
-        return {"kind": "shadow_prediction", "observables": ["ZZI", "XXX", {"name": "zz_energy", "terms": {"Z0 Z1": -1.0, "Z1 Z2": -1.0}}],
+        return {"kind": "shadow_prediction", "observables": ["Z0 Z1", "X0 X1", {"name": "zz_energy", "terms": {"Z0 Z1": -1.0, "X0": 0.5}}],
                 "random_paulis": {"count": 5, "max_weight": 2}, "fidelity": True, "renyi2_subsystems": [[0]],
                 "density_elements": [[0, 0], [1, 0]], "mean_photon_number": True}
 
