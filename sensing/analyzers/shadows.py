@@ -551,29 +551,44 @@ def _mode_operator_true(rho: np.ndarray, e: dict) -> float:
     raise KeyError(e["kind"])
 
 
-def _homodyne_shots(samples: cv.HomodyneSamples, e: dict, efficiency: float, cutoff: int, reference) -> np.ndarray | None:
-    """Per-shot unbiased estimates of one property from random-phase homodyne (None: not available)."""
-    if e["kind"] == "rho":
-        shot = cv.homodyne_single_shots(samples, e["m"], e["n"], efficiency)
-        return shot.real if e["part"] == "real" else shot.imag
-    if e["kind"] in ("wigner", "mode_fidelity"):
+def _homodyne_all_shots(samples: cv.HomodyneSamples, entries: list[dict], efficiency: float, cutoff: int,
+                        reference) -> list[np.ndarray | None]:
+    """Per-shot estimates of every property; each per-shot :math:`\hat\rho_{mn}` is computed once and
+    shared by the density elements and the Fock-space functionals (Wigner, fidelity)."""
+    operators = {}
+    for j, e in enumerate(entries):
         if e["kind"] == "wigner":
-            operator = cv.wigner_operator(complex(*e["alpha"]), cutoff)
-        else:
+            operators[j] = cv.wigner_operator(complex(*e["alpha"]), cutoff)
+        elif e["kind"] == "mode_fidelity":
             ref = np.asarray(reference)
-            operator = np.outer(ref, ref.conj()) if ref.ndim == 1 else ref
-            operator = operator[:cutoff, :cutoff]
-        total = np.zeros(len(samples.phases))
-        d = len(operator)
-        for m in range(d):
-            for n in range(m + 1):
-                if operator[n, m] == 0 and operator[m, n] == 0:
-                    continue
-                shot = cv.homodyne_single_shots(samples, m, n, efficiency)  # rho_mn
-                # tr(A rho) = sum_{mn} A_nm rho_mn; the (n, m) term is its conjugate for Hermitian A
-                term = operator[n, m] * shot
-                total += term.real if m == n else 2 * term.real
-        return total
+            operators[j] = (np.outer(ref, ref.conj()) if ref.ndim == 1 else ref)[:cutoff, :cutoff]
+    out: list = [None] * len(entries)
+    totals = {j: np.zeros(len(samples.phases)) for j in operators}
+    pairs = {(max(e["m"], e["n"]), min(e["m"], e["n"])) for e in entries if e["kind"] == "rho"}
+    for op in operators.values():
+        d = len(op)
+        pairs |= {(m, n) for m in range(d) for n in range(m + 1) if op[n, m] != 0 or op[m, n] != 0}
+    for m, n in sorted(pairs):
+        shot = cv.homodyne_single_shots(samples, m, n, efficiency)  # rho_mn, m >= n
+        for j, e in enumerate(entries):
+            if e["kind"] == "rho" and (e["m"], e["n"]) in ((m, n), (n, m)):
+                value = shot if (e["m"], e["n"]) == (m, n) else np.conj(shot)
+                out[j] = np.ascontiguousarray(value.real if e["part"] == "real" else value.imag)
+        for j, op in operators.items():
+            if m < len(op):
+                # tr(A rho) = sum_{mn} A_nm rho_mn; the (n, m) term is the conjugate for Hermitian A
+                term = (op[n, m] * shot).real
+                totals[j] += term if m == n else 2 * term
+    for j in operators:
+        out[j] = totals[j]
+    for j, e in enumerate(entries):
+        if out[j] is None:
+            out[j] = _homodyne_shots(samples, e, efficiency)
+    return out
+
+
+def _homodyne_shots(samples: cv.HomodyneSamples, e: dict, efficiency: float) -> np.ndarray | None:
+    """Per-shot unbiased estimates of a moment from random-phase homodyne (None: not available)."""
     if e["kind"] == "photon_number":
         return (samples.quadratures**2 - 0.5) / efficiency
     if e["kind"] == "quadrature":
@@ -613,6 +628,12 @@ def _mode_predictions(payload, state: FockState, entries, settings, counts):
     if attrs["protocol"] == "homodyne" and correct and efficiency <= 0.5 and any(e["kind"] in pattern_entries for e in entries):
         raise ValueError(f"analysis.correct_efficiency: the loss-inverting pattern functions need detector efficiency > 1/2 "
                          f"(detector {attrs['detector']!r} has {efficiency}); set correct_efficiency: false")
+    if attrs["protocol"] == "homodyne":
+        all_shots = _homodyne_all_shots(cv.HomodyneSamples(a["phase"], a["quadrature"]), entries, efficiency, cutoff,
+                                        state.reference)
+    else:
+        z = a["alpha_real"] + 1j * a["alpha_imag"]
+        all_shots = [_heterodyne_shots(z, e, efficiency) for e in entries]
     for j, e in enumerate(entries):
         if e["kind"] == "mode_fidelity":
             ref = state.reference
@@ -620,11 +641,7 @@ def _mode_predictions(payload, state: FockState, entries, settings, counts):
             true[j] = float(np.real(np.trace(sigma @ rho_true)))
         else:
             true[j] = _mode_operator_true(rho_true, e)
-        if attrs["protocol"] == "homodyne":
-            samples = cv.HomodyneSamples(a["phase"], a["quadrature"])
-            shots = _homodyne_shots(samples, e, efficiency, cutoff, state.reference)
-        else:
-            shots = _heterodyne_shots(a["alpha_real"] + 1j * a["alpha_imag"], e, efficiency)
+        shots = all_shots[j]
         if shots is None:
             continue
         for i, count in enumerate(counts):
