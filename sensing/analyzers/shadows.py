@@ -227,8 +227,8 @@ def qubit_entries(settings: ShadowPredictionSettings, qubits: int, rng_choice: n
         if r.max_weight > qubits:
             raise ValueError(f"analysis.random_paulis.max_weight: {r.max_weight} exceeds the {qubits} qubits of the source")
         seen = {e["name"] for e in entries}
-        tries = 0
-        while sum(e["kind"] == "pauli_sum" for e in entries) < len(settings.observables) + r.count:
+        tries = added = 0
+        while added < r.count:
             tries += 1
             if tries > 100 * r.count:
                 raise ValueError(f"analysis.random_paulis.count: only {tries} distinct strings found; lower the count")
@@ -240,6 +240,7 @@ def qubit_entries(settings: ShadowPredictionSettings, qubits: int, rng_choice: n
             s = "".join(chars)
             if s not in seen:
                 seen.add(s)
+                added += 1
                 entries.append({"name": s, "kind": "pauli_sum", "terms": {s: 1.0}})
     if settings.fidelity:
         entries.append({"name": "fidelity", "kind": "fidelity"})
