@@ -16,4 +16,11 @@ def run(config, overrides=None, client=None, **kwargs):
     return _run(config, overrides, client, **kwargs)
 
 
-__all__ = ["run", "__version__"]
+def predict(run_dir, observables=None, request=None, **kwargs):
+    """See :func:`sensing.api.predict`: new predictions from the snapshots a run kept."""
+    from sensing.api import predict as _predict
+
+    return _predict(run_dir, observables, request, **kwargs)
+
+
+__all__ = ["run", "predict", "__version__"]

@@ -124,7 +124,7 @@ def _outputs(scene, detector) -> int:
 
 def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, client=None, *,
         scheduler: str | None = None, progress: bool = False, checkpoints: str | Path | None = None,
-        resume: bool = False, announce=None, planned=None) -> xr.Dataset:
+        resume: bool = False, announce=None, planned=None, artifacts: dict | None = None) -> xr.Dataset:
     """Run a configured sensing study and return its results.
 
     Parameters
@@ -152,6 +152,10 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
     planned : tuple, optional
         What :func:`plan` returned for this same ``config`` and ``overrides`` (saves
         planning twice).
+    artifacts : dict, optional
+        Filled with the analysis' extra data to keep (``{file name: groups}``, see
+        :meth:`sensing.contracts.analysis.Analysis.artifacts`; written by
+        :func:`sensing.snapshots.write_artifacts`).
 
     Returns
     -------
@@ -169,10 +173,10 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
         If a task fails; the message names the sweep point and detector.
     """
     with single_threaded():  # every number of the run with one BLAS thread (bit-identical everywhere)
-        return _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned)
+        return _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned, artifacts)
 
 
-def _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned) -> xr.Dataset:
+def _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned, artifacts) -> xr.Dataset:
     raw, cfg, dims, built = planned if planned is not None else plan(config, overrides)
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis, seed=cfg.seed)
     references = [DETECTORS[c["kind"]](DETECTORS[c["kind"]].Settings(**c)) for c in analysis.reference_detectors()]
@@ -242,6 +246,8 @@ def _run(config, overrides, client, scheduler, progress, checkpoints, resume, an
     if cfg.target is not None:
         _record_target(ds, cfg, dims, n_det, reached)
     ds.attrs.update(provenance(cfg, raw))
+    if artifacts is not None:
+        artifacts.update(analysis.artifacts(ordered, detector_names))
     return ds
 
 
@@ -280,3 +286,95 @@ def _record_target(ds: xr.Dataset, cfg, dims: dict, n_det: int, reached: dict) -
         f"first copy checkpoint at which the relative error of {cfg.target.parameter!r}, estimated from the spread of "
         f"the repetitions' estimates, was at most {cfg.target.relative_error} (NaN: not within max_copies)")
     ds.attrs["target"] = f"{cfg.target.parameter}: relative_error {cfg.target.relative_error}, max_copies {cfg.target.max_copies}"
+
+
+# -- measure first, ask later ----------------------------------------------------------------------
+#: File ``predict`` writes into the run folder.
+PREDICTIONS_FILE = "predictions.nc"
+
+
+def predict(run_dir: str | Path, observables: list[str] | None = None, request: dict | list | str | Path | None = None,
+            *, out: str | Path | None = None, overwrite: bool = False, write: bool = True) -> xr.Dataset:
+    """Answer new questions from the snapshots a run kept, without re-simulating.
+
+    Parameters
+    ----------
+    run_dir : path
+        Output folder of ``sensing run`` (``results.nc`` and ``snapshots.nc``).
+    observables : list of str, optional
+        Pauli strings (``"XZIIY"`` or ``"X0 Z3"``).
+    request : dict, list or path, optional
+        More properties: a list of observables, or a mapping of the analysis' property fields
+        (``observables``, ``fidelity``, ``renyi2_subsystems``, ``density_elements``, ...), or a
+        YAML file holding either. Without ``observables`` and ``request``: the run's own properties
+        (the same numbers as the run).
+    out : path, optional
+        Folder of ``predictions.nc`` (default ``run_dir``).
+    overwrite : bool
+        Replace an existing ``predictions.nc``.
+    write : bool
+        Write ``predictions.nc`` (else only return the dataset).
+
+    Returns
+    -------
+    xarray.Dataset
+        The analysis' prediction variables (``prediction``, ``standard_error``, ``true_value``, ...).
+
+    Raises
+    ------
+    ConfigError
+        Bad run folder or request (names the field and the value).
+    sensing.snapshots.SnapshotStoreError
+        A truncated or corrupted snapshot store.
+    FileExistsError
+        ``predictions.nc`` exists and ``overwrite`` is false.
+    """
+    import yaml
+    from pydantic import ValidationError
+
+    from sensing.results import RESULTS_FILE
+    from sensing.snapshots import read_groups
+    from sensing.contracts.analysis import sweep_dims
+    from sensing.pipelines.checkpoint import atomic_write
+
+    run_dir = Path(run_dir)
+    target = Path(out or run_dir) / PREDICTIONS_FILE
+    if write and target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass --overwrite to replace it (nothing was changed)")
+    results_path = run_dir / RESULTS_FILE
+    if not results_path.is_file():
+        raise ConfigError([("RUN_DIR", f"{str(run_dir)!r} holds no {RESULTS_FILE} (not the output folder of `sensing run`)")])
+    with xr.open_dataset(results_path, engine="h5netcdf") as saved:
+        raw = yaml.safe_load(saved.attrs["config"])
+        dims = {d: list(saved[d].values) for d in sweep_dims(saved)}
+    _, cfg = load_config(raw)
+    analysis = ANALYSES[cfg.analysis.kind](cfg.analysis, seed=cfg.seed)
+    if not hasattr(analysis, "predict_from_artifacts"):
+        raise ConfigError([("RUN_DIR", f"analysis kind {cfg.analysis.kind!r} keeps no snapshots to predict from")])
+    if isinstance(request, (str, Path)):
+        try:
+            request = yaml.safe_load(Path(request).read_text())
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError([("--observable-file", f"cannot read {str(request)!r}: {' '.join(str(err).split())}")]) from None
+        if not isinstance(request, (dict, list)):
+            raise ConfigError([("--observable-file", "expected a list of observables or a mapping of analysis fields")])
+    try:
+        settings = analysis.request_settings(observables, request)
+    except ValidationError as err:
+        raise ConfigError([(".".join(str(x) for x in e["loc"]) or "observables", f"{e['msg']} (got {e.get('input')!r})")
+                           for e in err.errors()]) from None
+    groups = read_groups(run_dir / analysis.artifacts_file)
+    names = [d.name for d in cfg.detectors]
+    points = int(np.prod([len(v) for v in dims.values()], dtype=int)) if dims else 1
+    try:
+        datasets = analysis.predict_from_artifacts(groups, names, points, settings)
+    except ValueError as err:
+        raise ConfigError([("observables", str(err))]) from None
+    ds = assemble(datasets, dims)
+    ds.attrs.update(provenance(cfg, raw))
+    ds.attrs["predicted_from"] = str(run_dir / analysis.artifacts_file)
+    ds.attrs["request"] = yaml.safe_dump(settings.model_dump(exclude_none=True), sort_keys=False)
+    if write:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, bytes(ds.to_netcdf(engine="h5netcdf")))
+    return ds

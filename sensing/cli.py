@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
     sub.add_parser("validate", parents=[common], help="check a config; exit 0 if valid, 2 with the problems if not")
+    _add_predict_parser(sub)
     return parser
 
 
@@ -46,6 +47,8 @@ def _report(err) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "predict":
+        return _predict(args)
     from sensing.pipelines.graph import PointFailure
     from sensing.study.config import ConfigError, parse_overrides
 
@@ -125,10 +128,14 @@ def _run_locked(args, overrides, planned, out: Path) -> int:
     from sensing.pipelines.checkpoint import PointStore, WriteError, atomic_write
     from sensing.pipelines.cluster import show_progress
     from sensing.study.config import ConfigError
+    from sensing.snapshots import write_artifacts
     from sensing.study.registry import ANALYSES
 
     cfg = planned[1]
     results.check_writable(out, args.overwrite)
+    for name in ANALYSES[cfg.analysis.kind].artifact_files:
+        if (out / name).exists() and not args.overwrite:
+            raise FileExistsError(f"{out / name} exists; pass --overwrite to replace it (nothing was changed)")
     store = PointStore(out)
     if store.exists() and not args.resume:
         if not store.has_points():
@@ -143,9 +150,10 @@ def _run_locked(args, overrides, planned, out: Path) -> int:
         return f"; finished sweep points are kept in {store.folder} (continue with --resume)" if store.has_points() else ""
 
     start = time.perf_counter()
+    artifacts: dict = {}
     try:
         ds = run(args.config, overrides, scheduler=args.scheduler, progress=show_progress(args.quiet),
-                 checkpoints=out, resume=args.resume, planned=planned,
+                 checkpoints=out, resume=args.resume, planned=planned, artifacts=artifacts,
                  announce=None if args.quiet else (lambda where: print(f"scheduler: {where}", file=sys.stderr)))
     except Exception as err:  # a failed run: one line naming what failed (a PointFailure names the sweep point)
         if args.debug or isinstance(err, (ConfigError, FileExistsError)):
@@ -164,8 +172,9 @@ def _run_locked(args, overrides, planned, out: Path) -> int:
         text = analysis.summary(ds)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         plots = [] if args.no_plots else analysis.plots(ds, staging)
+        kept_data = write_artifacts(out, artifacts, overwrite=args.overwrite)  # e.g. snapshots.nc (before results.nc)
         path = results.write(content, out, overwrite=args.overwrite)
-        written = [path]
+        written = [path] + kept_data
         for plot in plots:
             os.replace(plot, out / Path(plot).name)
             written.append(out / Path(plot).name)
@@ -185,6 +194,50 @@ def _run_locked(args, overrides, planned, out: Path) -> int:
     if not args.quiet:
         print(text)
         print(f"\n{cfg.name}: {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in written + [out / 'summary.txt']))
+    return EXIT_OK
+
+
+# -- sensing predict RUN_DIR: measure first, ask later ---------------------------------------------
+def _add_predict_parser(sub) -> None:
+    predict = sub.add_parser("predict", help="predict new properties from the snapshots a run kept (writes predictions.nc)")
+    predict.add_argument("run_dir", type=Path, help="output folder of `sensing run` (results.nc, snapshots.nc)")
+    predict.add_argument("--observable", action="append", default=[], metavar="PAULI",
+                         help="a Pauli string, dense 'XZIIY' or sparse 'X0 Z3'; repeatable")
+    predict.add_argument("--observable-file", type=Path, default=None,
+                         help="YAML: a list of observables, or a mapping of analysis fields (observables, fidelity, "
+                              "renyi2_subsystems, density_elements, wigner_points, ...)")
+    predict.add_argument("--out", type=Path, default=None, help="folder of predictions.nc (default: RUN_DIR)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing predictions.nc")
+    predict.add_argument("--quiet", action="store_true", help="no table of predictions")
+
+
+def _predict(args) -> int:
+    from sensing.api import PREDICTIONS_FILE, predict
+    from sensing.snapshots import SnapshotStoreError
+    from sensing.study.config import ConfigError
+
+    try:
+        ds = predict(args.run_dir, args.observable, args.observable_file, out=args.out, overwrite=args.overwrite)
+    except ConfigError as err:
+        _report(err)
+        return EXIT_USAGE
+    except (FileExistsError, SnapshotStoreError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # e.g. cannot write predictions.nc: one line naming the path
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        sweep = [d for d in ds["prediction"].dims if d not in ("detector", "copies", "observable")]
+        first = ds.isel({d: 0 for d in sweep}).isel(copies=-1)
+        for d in first["detector"].values:
+            print(f"detector {d} ({int(ds['copies'].values[-1])} snapshots):")
+            for j, name in enumerate(first["observable"].values):
+                tv = float(first["true_value"].values[j])
+                print(f"  {str(name)[:48]:>48}: {float(first['prediction'].sel(detector=d).values[j]):+.5f} "
+                      f"+- {float(first['standard_error'].sel(detector=d).values[j]):.5f}"
+                      + (f"   (true {tv:+.5f})" if tv == tv else ""))
+        print(f"wrote {(args.out or args.run_dir) / PREDICTIONS_FILE}")
     return EXIT_OK
 
 

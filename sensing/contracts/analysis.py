@@ -103,6 +103,17 @@ class Analysis(ABC):
         from :meth:`analyze_scene` and every detector's :meth:`analyze_detector`.
         ``config`` is the point's validated config (``copies`` as run)."""
 
+    #: File names :meth:`artifacts` may write (checked before a run, so that an existing one is
+    #: refused without ``--overwrite`` before any work).
+    artifact_files: ClassVar[tuple[str, ...]] = ()
+
+    def artifacts(self, points: list[dict], detector_names: list[str]) -> dict[str, dict[str, dict]]:
+        """Extra data the framework writes beside ``results.nc`` (e.g. raw snapshots to ask new
+        questions of later), from every sweep point's results (``{"scene": ..., "detectors": [...]}``
+        in sweep order): ``{file name: {group path: {"arrays": {name: ndarray}, "attrs": {...}}}}``.
+        Written atomically as NetCDF groups with checksums by :mod:`sensing.snapshots`. Default: none."""
+        return {}
+
     def plots(self, ds: xr.Dataset, out: Path) -> list[Path]:
         """PNG files written to ``out``."""
         return []

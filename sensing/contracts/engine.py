@@ -26,3 +26,23 @@ def run_gaussian(program) -> GaussianState:
     sf = import_strawberryfields()
     state = sf.Engine(GAUSSIAN_BACKEND).run(program).state
     return GaussianState(np.asarray(state.cov()), np.asarray(state.means()))
+
+
+#: The backend every non-Gaussian (Fock-space) program runs on.
+FOCK_BACKEND = "fock"
+
+
+def run_fock(program, cutoff: int):
+    """Run ``program`` (no measurements) on SF's Fock backend with ``cutoff`` levels per mode.
+
+    Returns
+    -------
+    (rho, trace) : ndarray, float
+        The reduced density matrix of all modes, shape ``(cutoff,) * 2 * modes`` (SF index
+        order ``i0, j0, i1, j1, ...``) and its trace (below 1 when the cutoff truncates).
+    """
+    from sensing.sf_compat import import_strawberryfields
+
+    sf = import_strawberryfields()
+    state = sf.Engine(FOCK_BACKEND, backend_options={"cutoff_dim": int(cutoff)}).run(program).state
+    return np.asarray(state.dm()), float(np.real(state.trace()))

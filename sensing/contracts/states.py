@@ -58,11 +58,35 @@ class GaussianState:
 
 @dataclass(frozen=True)
 class FockState:
-    """A density matrix in the Fock basis with a photon-number cutoff per mode."""
+    """A density matrix in the Fock basis with a photon-number cutoff per mode.
+
+    ``reference`` (optional): the state the source meant to prepare, before its loss (e.g. the
+    target of a fidelity estimate), in the same basis.
+    """
 
     density_matrix: np.ndarray
     cutoff: int
     classical: bool = False
+    reference: np.ndarray | None = None
+
+    def after_loss(self, transmissivity: float) -> np.ndarray:
+        r"""Single-mode density matrix after pure loss :math:`\mathcal L_\eta(\rho) = \sum_k E_k\rho E_k^\dagger`,
+        :math:`E_k = \sum_n\sqrt{\binom nk\eta^{n-k}(1-\eta)^k}\,|n-k\rangle\langle n|` (same cutoff: loss
+        lowers the photon number)."""
+        from scipy.special import comb
+
+        rho = np.asarray(self.density_matrix, dtype=complex)
+        eta = float(transmissivity)
+        if eta == 1.0:
+            return rho.copy()
+        d = len(rho)
+        n = np.arange(d)
+        out = np.zeros((d, d), dtype=complex)
+        for k in range(d):
+            e = np.zeros((d, d))
+            e[n[k:] - k, n[k:]] = np.sqrt(comb(n[k:], k) * eta ** (n[k:] - k) * (1 - eta) ** k)
+            out += e @ rho @ e.T
+        return out
 
 
 @dataclass(frozen=True)
@@ -129,3 +153,141 @@ class ChannelProbe:
     def modes(self) -> int:
         return int(self.channel.modes)
 
+
+
+@dataclass(frozen=True)
+class QubitState:
+    r"""One copy of an n-qubit photonic register (dual-rail or polarisation encoding), with the
+    noise that acts on it before a per-qubit measurement.
+
+    Every qubit is one photon in two modes (two rails, or H/V polarisation), so losing the photon
+    (source transmissivity ``survival`` times a detector's efficiency) is a heralded *erasure*:
+    neither rail clicks. Pauli noise acts just before the measurement: depolarising
+    :math:`\rho\mapsto(1-p)\rho+\tfrac p3\sum_\sigma\sigma\rho\sigma` and dephasing
+    :math:`\rho\mapsto(1-q)\rho+qZ\rho Z` on every qubit (see :mod:`sensing.physics.shadows`).
+
+    Subclasses hold the noiseless state: :class:`StabilizerState` (a stim circuit, any size) or
+    :class:`QubitDensityState` (a dense vector or density matrix, up to ~12 qubits).
+
+    Attributes
+    ----------
+    qubits : int
+    survival : float
+        Probability that a qubit's photon reaches the detectors (independent per qubit).
+    depolarizing, dephasing : float
+        Per-qubit Pauli-noise probabilities.
+    encoding : str
+        ``"dual_rail"`` or ``"polarization"`` (the same erasure model; recorded for provenance).
+    """
+
+    qubits: int
+    survival: float = 1.0
+    depolarizing: float = 0.0
+    dephasing: float = 0.0
+    encoding: str = "dual_rail"
+
+    def noiseless_expectations(self, paulis) -> np.ndarray:
+        """:math:`\\operatorname{tr}(P\\rho_0)` of the noiseless state for Pauli strings (subclasses)."""
+        raise NotImplementedError
+
+    def expectations(self, paulis) -> np.ndarray:
+        r"""Exact :math:`\operatorname{tr}(P\rho)` of the state as measured (after the Pauli noise).
+
+        Erasure does not enter: a surviving qubit's outcome is that of the noisy state's marginal.
+        """
+        from sensing.physics.shadows import pauli_noise_attenuation
+
+        paulis = list(paulis)
+        if not paulis:
+            return np.zeros(0)
+        return self.noiseless_expectations(paulis) * pauli_noise_attenuation(paulis, self.depolarizing, self.dephasing)
+
+    def density_matrix(self) -> np.ndarray:
+        r"""The measured (noisy) density matrix, big-endian, for small registers (``qubits <= 8``):
+        the per-qubit depolarising and dephasing channels applied to the noiseless state."""
+        if self.qubits > 8:
+            raise ValueError(f"a dense density matrix of {self.qubits} qubits is too large (at most 8)")
+        state = np.asarray(self.dense(), dtype=complex)
+        rho = np.outer(state, state.conj()) if state.ndim == 1 else state.copy()
+        n = self.qubits
+        paulis = [np.array([[0, 1], [1, 0]], complex), np.array([[0, -1j], [1j, 0]]), np.diag([1.0 + 0j, -1.0])]
+        for q in range(n):
+            def conj(u, r):
+                t = r.reshape((2,) * 2 * n)
+                t = np.moveaxis(np.tensordot(u, t, axes=([1], [q])), 0, q)
+                t = np.moveaxis(np.tensordot(u.conj(), t, axes=([1], [n + q])), 0, n + q)
+                return t.reshape(2**n, 2**n)
+            p, d = self.depolarizing, self.dephasing
+            if p:
+                rho = (1 - p) * rho + p / 3 * sum(conj(u, rho) for u in paulis)
+            if d:
+                rho = (1 - d) * rho + d * conj(paulis[2], rho)
+        return rho
+
+    def bloch_vectors(self) -> np.ndarray:
+        """Per-qubit :math:`(\\langle X\\rangle, \\langle Y\\rangle, \\langle Z\\rangle)` after the noise, shape ``(qubits, 3)``."""
+        n = self.qubits
+        strings = ["I" * q + letter + "I" * (n - q - 1) for q in range(n) for letter in "XYZ"]
+        return self.expectations(strings).reshape(n, 3)
+
+
+@dataclass(frozen=True)
+class StabilizerState(QubitState):
+    """A stabilizer state prepared from ``|0...0>`` by the unitary Clifford ``circuit`` (a ``stim.Circuit``)."""
+
+    circuit: object = None
+
+    def noiseless_expectations(self, paulis) -> np.ndarray:
+        import stim
+
+        sim = stim.TableauSimulator()
+        sim.do_circuit(self.circuit)
+        return np.array([float(sim.peek_observable_expectation(stim.PauliString(p.upper().replace("I", "_"))))
+                         for p in paulis])
+
+    def dense(self) -> np.ndarray:
+        """Big-endian state vector (small n only; global phase arbitrary)."""
+        from sensing.physics.shadows import stabilizer_state_vector
+
+        return stabilizer_state_vector(self.circuit)
+
+
+@dataclass(frozen=True)
+class QubitDensityState(QubitState):
+    """A generic qubit state: big-endian state vector ``(2**n,)`` or density matrix ``(2**n, 2**n)``."""
+
+    density: np.ndarray = None
+
+    def noiseless_expectations(self, paulis) -> np.ndarray:
+        return dense_pauli_expectations(self.density, paulis)
+
+    def dense(self) -> np.ndarray:
+        return np.asarray(self.density)
+
+
+def dense_pauli_expectations(state: np.ndarray, paulis) -> np.ndarray:
+    r"""Exact :math:`\operatorname{tr}(P\rho)` for Pauli strings on a big-endian dense state.
+
+    With :math:`P = i^{n_Y}X^{x}Z^{z}` (bit masks, qubit 0 the most significant bit),
+    :math:`\operatorname{tr}(P\rho) = i^{n_Y}\sum_k(-1)^{|k\wedge z|}\rho_{k,k\oplus x}`, O(2^n) per string.
+    """
+    state = np.asarray(state, dtype=complex)
+    dim = state.shape[0]
+    n = dim.bit_length() - 1
+    k = np.arange(dim)
+    out = np.empty(len(paulis))
+    for m, p in enumerate(paulis):
+        p = p.upper()
+        if len(p) != n:
+            raise ValueError(f"Pauli string {p!r} has length {len(p)}; the state has {n} qubits")
+        x = sum(1 << (n - 1 - q) for q, c in enumerate(p) if c in "XY")
+        z = sum(1 << (n - 1 - q) for q, c in enumerate(p) if c in "ZY")
+        ny = p.count("Y")
+        parity = np.bitwise_count(k & z) & 1 if z else np.zeros(dim, dtype=np.int64)
+        sign = 1 - 2 * parity.astype(np.int64)
+        if state.ndim == 1:
+            elements = state * np.conj(state[k ^ x])  # rho_{k, k^x} = psi_k conj(psi_{k^x})
+        else:
+            elements = state[k, k ^ x]
+        out[m] = float(np.real((1j**ny) * np.sum(sign * elements)))
+    return out
