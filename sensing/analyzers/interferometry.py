@@ -156,7 +156,7 @@ class Interferometry(Analysis):
         finite = np.where(np.isfinite(qfi), qfi, 0.0)
         names = self._names(scene)
         return {
-            "g": g, "qfi": qfi, "qfi_leading": leading,
+            "g": np.array([abs(g), np.angle(g)]), "qfi": qfi, "qfi_leading": leading,
             "qfi_source": np.diag(source_fisher_information(finite, np.nan_to_num(jac))) if np.all(np.isfinite(qfi)) else
             np.diag(source_fisher_information(np.diag([0.0, qfi[1, 1]]), np.nan_to_num(jac))),
             "names": names, "values": np.array([scene.parameters[n].value for n in names]),
@@ -177,7 +177,8 @@ class Interferometry(Analysis):
         limit = model.copies_per_second_limit
         usable = np.nan if rate is None else (rate if limit is None else min(rate, limit))
         checkpoints = statistics["copies"].shape[0]
-        estimates = np.stack([model.estimate_visibility({k: v[c] for k, v in statistics.items()}) for c in range(checkpoints)])
+        estimates = [model.estimate_visibility({k: v[c] for k, v in statistics.items()}) for c in range(checkpoints)]
+        estimates = np.stack(estimates) if estimates else np.zeros((0, 0, 2))
         return {
             "fisher": fisher, "per_record": per_record, "closed_form": model.closed_form_fisher(),
             "source": source, "detected": model.detected_photons_per_copy / modes,
@@ -192,12 +193,12 @@ class Interferometry(Analysis):
         ds = xr.Dataset(coords={"detector": detector_names, "visibility_parameter": list(VISIBILITY),
                                 "source_parameter": names, "copies": copies,
                                 "repetition": np.arange(config.repetitions)})
-        g = scene_result["g"]
+        modulus, phase = np.asarray(scene_result["g"], dtype=float)
         ds["baseline_length"] = ((), scene_result["baseline"])
         ds["photons_per_aperture"] = ((), scene_result["nbar"])
         ds["photons_per_mode"] = ((), scene_result["eps"])
         ds["copies_per_second"] = ((), np.nan if scene_result["rate"] is None else scene_result["rate"])
-        ds["visibility_true"] = ("visibility_parameter", np.array([abs(g), np.angle(g)]))
+        ds["visibility_true"] = ("visibility_parameter", np.array([modulus, phase]))
         ds["source_value"] = ("source_parameter", scene_result["values"])
         ds["quantum_fisher_visibility"] = ("visibility_parameter", np.diag(scene_result["qfi"]).copy())
         ds["quantum_fisher_visibility_leading_order"] = ("visibility_parameter", np.diag(scene_result["qfi_leading"]).copy())
@@ -295,8 +296,8 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
             ax.set_xlabel("baseline [km]")
             ax.set_ylabel(f"Fisher information per copy ({'|g|' if par == 'amplitude' else 'phase, rad^-2'})")
             ax.legend(fontsize=7)
-        fig.suptitle(f"{ds.attrs.get('name', '')}: information per temporal mode against baseline")
-        fig.tight_layout()
+        fig.suptitle("information per temporal mode against baseline (the direct curve falls with the link transmission)")
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9, wspace=0.3)
         path = out / "information_vs_baseline.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
@@ -310,7 +311,7 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
         ax.set_xlabel("baseline [km]")
         ax.set_ylabel("observing time to the target phase precision [s]")
         ax.legend(fontsize=7)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9, wspace=0.3)
         path = out / "observing_time_vs_baseline.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
@@ -331,7 +332,7 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_xlabel("detected photons per temporal mode")
     ax.set_ylabel("ebits per detected photon")
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9, wspace=0.3)
     path = out / "ebits_per_photon.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -370,7 +371,7 @@ def _crossovers(ds) -> list[str]:
 def interferometry_summary(ds: xr.Dataset) -> str:
     sweep = sweep_dims(ds)
     flat = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
-    header = [*sweep, "detector", "F_phase/copy", "F/QFI", "F/closed", "ebits/photon", "t_obs(phase) [s]"]
+    header = [*sweep, "detector", "F_|g|/copy", "F_phase/copy", "F/QFI", "F/closed", "ebits/photon", "t_obs(phase) [s]"]
     rows = []
     for i in range(flat.sizes["point"]):
         p = flat.isel(point=i)
@@ -379,7 +380,8 @@ def interferometry_summary(ds: xr.Dataset) -> str:
         for det in ds["detector"].values:
             s = p.sel(detector=det, visibility_parameter="phase")
             f, c = float(s["fisher_visibility"]), float(s["fisher_visibility_closed_form"])
-            rows.append(coords + [str(det), f"{f:.3e}", f"{f / q:.3g}" if q > 0 else "n/a",
+            fa = float(p["fisher_visibility"].sel(detector=det, visibility_parameter="amplitude"))
+            rows.append(coords + [str(det), f"{fa:.3e}", f"{f:.3e}", f"{f / q:.3g}" if q > 0 else "n/a",
                                   f"{f / c:.4f}" if c > 0 else "n/a", f"{float(p['ebits_per_detected_photon'].sel(detector=det)):.3g}",
                                   f"{float(s['observing_time_visibility']):.3g}"])
     text = format_table(header, rows)
