@@ -60,6 +60,10 @@ from sensing.physics.interferometry import (
 )
 
 PixelType = Literal["number_resolving", "threshold"]
+#: The array scene of the contract examples (a resolved binary on a 40 m baseline, bright enough
+#: that a few thousand copies show the fringes).
+EXAMPLE_SCENE = {"kind": "array", "model": "binary", "baseline": "40 m", "wavelength": "1550 nm", "bandwidth": "10 nm",
+                 "separation": "3 mas", "position_angle": "70 deg", "flux_ratio": 0.4, "photons_per_copy": 0.1}
 #: Largest count box per port of a thermal scheme (the rest is the ``overflow`` outcome).
 MAX_CUTOFF = 12
 #: Probability a box may leave to ``overflow`` when the cutoff is chosen automatically.
@@ -599,9 +603,7 @@ class Intensity(ThermalScheme):
 
     @classmethod
     def example(cls):
-        from sensing.scenes.array import ArrayScene
-
-        return ArrayScene.example() | {"photons_per_copy": 0.1}, {
+        return EXAMPLE_SCENE, {
             "kind": "intensity", "name": "hbt", "efficiency": 0.8, "dark_counts": 0.01, "modes_per_bin": 2}
 
     @classmethod
@@ -671,9 +673,7 @@ class Direct(ThermalScheme):
 
     @classmethod
     def example(cls):
-        from sensing.scenes.array import ArrayScene
-
-        return ArrayScene.example() | {"photons_per_copy": 0.1}, {
+        return EXAMPLE_SCENE, {
             "kind": "direct", "name": "direct", "efficiency": 0.9, "dark_counts": 0.01, "loss_db_per_km": 5.0}
 
     @classmethod
@@ -723,9 +723,7 @@ class MemoryArray(ThermalScheme):
 
     @classmethod
     def example(cls):
-        from sensing.scenes.array import ArrayScene
-
-        return ArrayScene.example() | {"photons_per_copy": 0.1}, {
+        return EXAMPLE_SCENE, {
             "kind": "memory_array", "name": "kbdl", "efficiency": 0.9, "memory_efficiency": 0.7, "storage_time": "1 ms",
             "memory_coherence_time": "10 ms", "pair_fidelity": 0.95, "dark_counts": 0.01}
 
@@ -792,9 +790,7 @@ class EntanglementAssisted(Detector):
 
     @classmethod
     def example(cls):
-        from sensing.scenes.array import ArrayScene
-
-        return ArrayScene.example() | {"photons_per_copy": 0.1}, {
+        return EXAMPLE_SCENE, {
             "kind": "entanglement_assisted", "name": "gjc", "efficiency": 0.9, "resource_efficiency": 0.8,
             "resource_fidelity": 0.95, "dark_counts": 0.005}
 
