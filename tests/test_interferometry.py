@@ -382,3 +382,21 @@ def test_study_runs_with_units_and_shows_the_crossover(tmp_path):
     assert "kbdl overtakes direct" in text
     files = analysis.plots(ds, tmp_path)
     assert {f.name for f in files} == {"information_vs_baseline.png", "observing_time_vs_baseline.png", "ebits_per_photon.png"}
+
+
+def test_gjc_amplitude_derivative_near_a_point_source():
+    """Within two steps of |g| = 1 the GJC table uses a backward difference (|g| > 1 is no state):
+    it agrees with a central difference of a smaller step, and a point star (|g| = 1) runs, with
+    half the lossless-direct phase information at weak light."""
+    from sensing.physics.interferometry import gjc_outcome_probabilities
+
+    g = (1 - 1e-3) * np.exp(0.4j)
+    backward = gjc_outcome_probabilities(0.01, g, 0.1, step=1e-3).derivatives
+    central = gjc_outcome_probabilities(0.01, g, 0.1, step=1e-4).derivatives
+    np.testing.assert_allclose(backward, central, atol=1e-9 * np.abs(central).max())
+    scene = build_scene(kind="array", baseline="2 km", wavelength="800 nm", photons_per_copy=5e-6, position_east="0.01 mas")
+    assert abs(scene.visibility()[0][0, 1]) == pytest.approx(1.0)
+    light = scene.prepare(ApertureLight)
+    gjc, _ = fisher(build_detector(kind="entanglement_assisted", postselect_coincidences=False), light)
+    direct, _ = fisher(build_detector(kind="direct", loss_db_per_km=0.0), light)
+    np.testing.assert_allclose(gjc[1, 1] / direct[1, 1], 0.5, atol=1e-4)

@@ -259,9 +259,12 @@ class Interferometry(Analysis):
 
 
 def _baseline_dim(ds):
+    """The sweep dim along which the baseline length changes (None if it does not)."""
     for d in sweep_dims(ds):
         if d in ds["baseline_length"].dims and ds.sizes[d] > 1:
-            return d
+            values = _fix(ds, d)["baseline_length"].values
+            if np.ptp(values) > 0:
+                return d
     return None
 
 
