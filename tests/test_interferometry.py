@@ -400,3 +400,24 @@ def test_gjc_amplitude_derivative_near_a_point_source():
     gjc, _ = fisher(build_detector(kind="entanglement_assisted", postselect_coincidences=False), light)
     direct, _ = fisher(build_detector(kind="direct", loss_db_per_km=0.0), light)
     np.testing.assert_allclose(gjc[1, 1] / direct[1, 1], 0.5, atol=1e-4)
+
+
+def test_intensity_time_bin_sampler_agrees_with_strawberry_fields():
+    """A time bin of K = 3 modes: the Wishart P-function sampler against the three-fold convolution
+    of SF's one-mode photon-number table (chi-square at the ALPHA quantile)."""
+    import scipy.signal
+
+    scene = build_scene(**BINARY, photons_per_copy=0.15)
+    light = scene.prepare(ApertureLight)
+    detector = build_detector(kind="intensity", modes_per_bin=3, efficiency=0.8, cutoff=10)
+    model = detector.outcome_model(light)
+    one = _sf_combiner_probabilities(np.asarray(light.correlation), detector.transfers(light)[0], 10)
+    table = one
+    for _ in range(2):
+        table = scipy.signal.convolve(table, one, method="direct")[:10, :10]
+    copies = 100_000
+    counts = np.bincount(model.pattern_index(model.sample(np.random.default_rng(13), copies)), minlength=model.pattern_count)
+    expected = np.concatenate([[table[0, 0]], table.reshape(-1)[1:], [1 - table.sum()]]) * copies
+    statistic, limit = _chi_square(counts.astype(float), expected)
+    assert statistic < limit, (statistic, limit)
+    np.testing.assert_allclose(model.pattern_probabilities[1:-1], table.reshape(-1)[1:], rtol=1e-9, atol=1e-15)
