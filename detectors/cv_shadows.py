@@ -37,6 +37,14 @@ from sensing.physics import cv_shadows as cv
 PHASE_NODES = 16
 
 
+
+def _one_mode(state) -> None:
+    """Refuse (a config error) a Fock state of more than one mode: these shadows are single-mode."""
+    rho = np.asarray(state.density_matrix)
+    if rho.ndim != 2 or rho.shape[0] != state.cutoff:
+        raise ValueError(f"this CV shadow detector measures one mode; the scene's Fock state has "
+                         f"{max(1, round(np.log(rho.size) / np.log(state.cutoff) / 2))} modes (use a cv_state source)")
+
 class RandomPhaseHomodyneSettings(DetectorSettings):
     kind: Literal["random_phase_homodyne"] = "random_phase_homodyne"
 
@@ -160,6 +168,7 @@ class RandomPhaseHomodyne(Detector):
                 {"kind": "random_phase_homodyne", "name": "homodyne", "efficiency": 0.9})
 
     def output_labels(self, state) -> list[str]:
+        _one_mode(state)
         return list(RandomPhaseHomodyneModel.labels)
 
     def outcome_model(self, state: FockState) -> RandomPhaseHomodyneModel:
@@ -181,6 +190,7 @@ class HeterodyneShadow(Detector):
                 {"kind": "heterodyne_shadow", "name": "heterodyne", "efficiency": 0.9})
 
     def output_labels(self, state) -> list[str]:
+        _one_mode(state)
         return list(HeterodyneShadowModel.labels)
 
     def outcome_model(self, state: FockState) -> HeterodyneShadowModel:

@@ -291,3 +291,48 @@ def dense_pauli_expectations(state: np.ndarray, paulis) -> np.ndarray:
             elements = state[k, k ^ x]
         out[m] = float(np.real((1j**ny) * np.sum(sign * elements)))
     return out
+
+
+@dataclass(frozen=True)
+class ApertureLight:
+    r"""Zero-mean thermal light collected by the apertures of a telescope array, per temporal mode.
+
+    The state of one copy (one temporal mode) is the M-mode thermal state with
+    :math:`N_{ij} = \langle a_i^\dagger a_j\rangle = \bar n_{ij}\,g_{ij}` (van Cittert-Zernike),
+    i.e. covariance ``thermal_covariance(N)`` in SF conventions. Batched over parameter points
+    like :class:`ThermalLight` (the leading dims of ``correlation``).
+
+    Attributes
+    ----------
+    correlation : ndarray, complex, shape ``(..., M, M)``
+        :math:`N_{ij}`.
+    positions : ndarray, shape ``(M, 2)``
+        Aperture positions (east, north), metres.
+    wavelength : float
+        Metres.
+    reference_phase : ndarray, shape ``(M, M)``
+        Phase of :math:`g_{ij}` at the scene's true parameter values (what a fringe tracker
+        locks to); detectors with ``delay_reference: tracked`` set their delays relative to it.
+    aperture_diameter : float
+        Metres (free-space relays use it).
+    modes_per_second : float or None
+        Temporal modes per second (the optical bandwidth in Hz), when the scene knows it.
+    """
+
+    correlation: np.ndarray
+    positions: np.ndarray
+    wavelength: float
+    reference_phase: np.ndarray
+    aperture_diameter: float = 1.0
+    modes_per_second: float | None = None
+
+    classical = True
+
+    @property
+    def num_apertures(self) -> int:
+        return int(self.positions.shape[0])
+
+    def with_correlation(self, correlation: np.ndarray) -> "ApertureLight":
+        """The same array with another correlation matrix (e.g. a perturbed visibility)."""
+        return ApertureLight(np.asarray(correlation, dtype=complex), self.positions, self.wavelength,
+                             self.reference_phase, self.aperture_diameter, self.modes_per_second)

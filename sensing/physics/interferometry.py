@@ -908,7 +908,8 @@ def gjc_outcome_probabilities(
     both outputs are counted (PNR). The star state is the thewalrus Fock density matrix
     (total truncation ``star_cutoff - 1`` photons per mode; neglected mass returned).
     Derivatives in :math:`(|g|, \varphi)` by a fourth-order central difference of the star
-    state with step ``step`` (error :math:`O(h^4)`, about 1e-12 relative).
+    state with step ``step`` (error :math:`O(h^4)`, about 1e-12 relative); within two steps of
+    :math:`|g| = 1` (a point source) the amplitude derivative is a fourth-order backward difference.
 
     Returns
     -------
@@ -944,6 +945,12 @@ def gjc_outcome_probabilities(
     base = probabilities(modulus, phase)
     derivatives = []
     for shift in (np.array([step, 0.0]), np.array([0.0, step])):
+        if shift[0] and modulus + 2 * step > 1.0:
+            # |g| within 2 steps of 1 (a point source): |g| > 1 is no state, so a fourth-order
+            # backward difference (25 f0 - 48 f-1 + 36 f-2 - 16 f-3 + 3 f-4) / 12h
+            terms = [probabilities(modulus - k * step, phase) for k in (1, 2, 3, 4)]
+            derivatives.append((25 * base - 48 * terms[0] + 36 * terms[1] - 16 * terms[2] + 3 * terms[3]) / (12.0 * step))
+            continue
         terms = [probabilities(modulus + k * shift[0], phase + k * shift[1]) for k in (-2, -1, 1, 2)]
         derivatives.append((terms[0] - 8 * terms[1] + 8 * terms[2] - terms[3]) / (12.0 * step))
     return SchemeOutcomes(base, np.stack(derivatives), float(1.0 - base.sum()))
