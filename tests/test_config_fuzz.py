@@ -5,9 +5,7 @@ never a traceback, through ``validate`` and ``run`` alike."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import tempfile
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sensing.cli import main
+from tests.helpers import run_cli
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "superresolution.yaml"
 BASE = yaml.safe_load(CONFIG.read_text())
@@ -82,16 +80,6 @@ bad_set = st.builds(lambda item: (yaml.safe_dump(BASE), [item]), st.sampled_from
     "copies.x=1", "source.photons_per_copy.deep=1", "copies=[1, 2", "seed=-1", "detectors.camera.efficiency=[1]",
     "sweep.source.separation=[]", "pipeline.workers=0"]))
 MALFORMED = st.one_of(negative, non_finite, wrong_type, missing, unknown_key, broken_yaml, not_a_mapping, bad_set)
-
-
-def run_cli(argv: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:  # argparse usage errors
-            code = exit_.code
-    return code, err.getvalue()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,9 +6,7 @@ traceback; and a sample of valid sweeps is run end to end, keeping the swept val
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sensing.cli import main
+from tests.helpers import run_cli
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SHIPPED = {p.name: yaml.safe_load(p.read_text()) for p in sorted(CONFIGS.glob("*.yaml"))}
@@ -90,16 +88,6 @@ HOSTILE = st.one_of(
     st.builds(lambda junk: BASE_TEXT + junk, st.sampled_from(["\n\x00\x01", "\n- : :", "\n\t\tkey: 1", "\n%YAML 9.9"])),
 )
 ENCODINGS = st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-16", "latin-1"])
-
-
-def run_cli(argv: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:  # argparse usage errors
-            code = exit_.code
-    return code, err.getvalue()
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
