@@ -647,6 +647,13 @@ class Camera(CountingDetector):
         scene = {"kind": "two_point", "separation": 0.8, "photons_per_copy": 0.6}
         return scene, {"kind": "camera", "name": "camera", "pixel_pitch": 0.8, "pixels": 5, "efficiency": 0.8, "dark_counts": 0.05}
 
+    @classmethod
+    def examples(cls):
+        """1-D and 2-D Gaussian PSFs, and a 1-D and 2-D Airy PSF (PSF-adapted basis)."""
+        scene, detector = cls.example()
+        airy = {**scene, "psf": {"kind": "airy", "width": 2.0, "obscuration": 0.3}}
+        return super().examples() + [(airy, detector), ({**airy, "dimensions": 2, "orientation": 0.6}, detector)]
+
     def operators(self, modes):
         s = self.settings
         if modes.dimensions == 1:

@@ -83,6 +83,18 @@ class Spade(CountingDetector):
         scene = {"kind": "two_point", "separation": 1.2, "photons_per_copy": 0.6, "relative_brightness": 0.3}
         return scene, {"kind": "spade", "name": "spade", "modes": 3, "crosstalk": 0.05, "efficiency": 0.9, "dark_counts": 0.02}
 
+    @classmethod
+    def examples(cls):
+        """1-D and 2-D Gaussian PSFs, and the sorters on Airy PSFs (mismatched Hermite-Gauss, PSF-adapted)."""
+        scene, detector = cls.example()
+        airy = {"kind": "two_point", "separation": 0.7, "photons_per_copy": 0.6, "relative_brightness": 0.3,
+                "psf": {"kind": "airy", "width": 2.0}}
+        return super().examples() + [
+            (airy, {**detector, "basis": "hermite_gauss"}),
+            ({**airy, "dimensions": 2, "orientation": 0.6, "psf": {"kind": "annular", "width": 2.0, "obscuration": 0.3}},
+             {**detector, "basis": "psf_adapted"}),
+        ]
+
     def operators(self, modes):
         s = self.settings
         gaussian = isinstance(modes, (HermiteGaussModes, HermiteGaussModes2D))
