@@ -138,3 +138,31 @@ def test_export_fits_round_trip(finished_run, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("error: ") for line in err)
     assert main(["export", str(finished_run), "--fits", "--overwrite"]) == 0
+
+
+def test_target_precision_in_physical_units(tmp_path):
+    """target.precision '1 mas': the run stops at the first checkpoint whose spread of estimates is <= 1 mas
+    (relative target 1/30 at d = 30 mas); the CRB there is within a factor 2 of 1 mas (16 repetitions:
+    the spread's relative s.e. is ~0.18, so the crossing checkpoint's sqrt(crb) is 1 mas within x2)."""
+    import yaml
+
+    from sensing.api import run
+
+    config = {
+        "name": "tgt", "seed": 3,
+        "source": {"kind": "two_point", "separation": "30 mas", "telescope": TELESCOPE_1M, "brightness": {"magnitude": 10}},
+        "detectors": [{"name": "pa", "kind": "spade", "modes": 4}],
+        "target": {"parameter": "separation", "precision": "1 mas", "max_copies": 1.0e+14, "initial_copies": 1.0e+11},
+        "repetitions": 16, "pipeline": {"batch_size": 1.0e+14},
+    }
+    ds = run(config, scheduler="synchronous")
+    reached = float(ds["copies_to_target"].sel(detector="pa"))
+    crb = float(ds["crb"].sel(detector="pa", copies=int(reached), parameter="separation"))
+    assert 0.5 < np.sqrt(crb) < 2.0
+    assert "precision 1 mas" in ds.attrs["target"]
+    with pytest.raises(ConfigError) as err:
+        run({**config, "target": {**config["target"], "precision": "1 m"}}, scheduler="synchronous")
+    assert "target.precision" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        load_config({**config, "target": {**config["target"], "relative_error": 0.1}})
+    assert "exactly one of relative_error and precision" in str(err.value)
