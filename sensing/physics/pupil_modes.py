@@ -76,8 +76,9 @@ def pixel_operators_2d(grid_functions, count: int, x_edges: np.ndarray, y_edges:
     ys, wy = axis(np.asarray(y_edges, dtype=float))
     px, py = wx.shape[0], wy.shape[0]
     phi = grid_functions(xs, ys).reshape(count, py, nodes, px, nodes)
-    out = np.einsum("qbjai,rbjai,ai,bj->abqr", np.conj(phi), phi, wx, wy, optimize=True)
-    return out.reshape(px * py, count, count)
+    weighted = phi * np.sqrt(wy[None, :, :, None, None] * wx.reshape(1, 1, 1, px, nodes))  # sqrt of the weights
+    weighted = weighted.transpose(3, 1, 0, 2, 4).reshape(px * py, count, nodes * nodes)  # (pixel (i, j), q, node)
+    return np.conj(weighted) @ np.swapaxes(weighted, -1, -2)
 
 
 class _AxisModes2D:
@@ -194,7 +195,8 @@ class ApertureModes2D(_AxisModes2D):
             small = np.abs(ys) < 1e-12 * self.width_
             yy = np.where(small, 1.0, ys)[:, None]
             transverse = np.where(small[:, None], s - si, (np.sin(s * yy) - np.sin(si * yy)) / yy)  # (y, j)
-            out = np.einsum("qj,yj,jx->qyx", coefficient, transverse, np.exp(1j * np.outer(k, xs)), optimize=True)
+            left = (coefficient[:, None, :] * transverse[None]).reshape(-1, k.size)  # (q y, j)
+            out = (left @ np.exp(1j * np.outer(k, xs))).reshape(self.count, ys.size, xs.size)
             return self._real(out)
         gx, gy = np.meshgrid(xs, ys)
         return self.functions_at(gx, gy).reshape(self.count, len(ys), len(xs))
@@ -233,7 +235,8 @@ class SampledModes2D(_AxisModes2D):
         # The marginal basis's pupil is sqrt of the k_y marginal: its polynomials are in k_x.
         coefficient = self._coefficients(kx) * (dkx * dky / (2 * np.pi) ** 2)  # (q, kx)
         transverse = ey @ spectrum  # (y, kx): sum over k_y
-        out = np.einsum("qk,yk,kx->qyx", coefficient, transverse, ex, optimize=True)
+        left = (coefficient[:, None, :] * transverse[None]).reshape(-1, kx.size)  # (q y, kx)
+        out = (left @ ex).reshape(self.count, len(ys), len(xs))
         return self._real(out)
 
     @cached_property
