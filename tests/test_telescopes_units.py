@@ -110,6 +110,7 @@ def test_observing_time_to_precision(finished_run):
     assert np.all(ds["observing_time_to_precision"].sel(parameter="separation") >= q * (1 - 1e-9))
     assert float(ds["true_value_rad"].sel(parameter="separation")) == pytest.approx(30 / 206264806.247, rel=1e-9)
     assert ds["true_value"].attrs["units"] == "mas"
+    assert float(ds["true_value_lambda_over_d"].sel(parameter="separation")) == pytest.approx(30 / 113.446, rel=1e-4)
     assert float(ds["basis_error"]) < 1e-10
     assert ds["crb_at_observing_time"].sel(detector="pa", parameter="separation") == pytest.approx(
         1 / (float(j.sel(detector="pa")) * 1800 * rate), rel=1e-12)

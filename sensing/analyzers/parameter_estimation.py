@@ -237,6 +237,7 @@ TELESCOPE_SCHEMA = {
     "crb_at_observing_time": ("Cramer-Rao bound (variance) after source.observing_time", "{u}2"),
     "quantum_crb_at_observing_time": ("quantum Cramer-Rao bound (variance) after source.observing_time", "{u}2"),
     "true_value_rad": ("true parameter values in radians (angles on the sky)", "rad"),
+    "true_value_lambda_over_d": ("true parameter values in units of lambda/D (abstract coordinate; NaN: not an angle)", "1"),
     "basis_error": ("weight of the sources' PSFs outside the finite image-plane mode basis (QFI and detector "
                     "statistics are exact for the state projected on it)", "1"),
 }
@@ -272,6 +273,9 @@ def _telescope_variables(ds: xr.Dataset, scene_result: dict) -> xr.Dataset:
             except (ValueError, u.UnitConversionError):
                 to_rad.append(np.nan)
         ds["true_value_rad"] = ds["true_value"] * xr.DataArray(np.array(to_rad), dims=("parameter",))
+        if physical.get("lambda_over_d"):  # the abstract coordinate: angles in units of lambda/D
+            angular = xr.DataArray(np.isfinite(to_rad), dims=("parameter",))
+            ds["true_value_lambda_over_d"] = (ds["true_value"] / physical["lambda_over_d"]).where(angular)
         for key, value in physical.items():
             ds.attrs[f"telescope_{key}"] = value
     units = set(scene_result["units"].values())
