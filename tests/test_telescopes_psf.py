@@ -214,3 +214,23 @@ def test_zero_separation_and_camera_bound():
     camera = Camera(CameraSettings(name="c", pixel_pitch=0.25, pixels=16))
     for det in (camera, spade(), spade(basis="hermite_gauss")):
         assert per_photon(sc, det) <= q * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("extra", [
+    {"psf": {"kind": "airy", "width": 2.0}},
+    {"psf": {"kind": "annular", "width": 2.0, "obscuration": 0.3}, "dimensions": 2, "orientation": 0.6},
+    {"separation": "20 mas", "telescope": {"aperture_diameter": "2.4 m", "obscuration": 0.33, "wavelength": "550 nm",
+                                            "bandwidth": "10 nm"}, "brightness": {"magnitudes": [-6, -5]},  # bright: the suite sees changes > 1e-8
+     "photons_per_copy": None, "relative_brightness": None},  # None: left out (the brightness sets them)
+])
+def test_check_scene_on_telescope_scenes(extra):
+    """The shipped scene checks (SF program's state equals the closed-form light to 1e-10, uncertainty principle,
+    parameters) on the PSF-adapted bases."""
+    from sensing.testing import check_scene
+
+    class Telescope(TwoPointScene):
+        @classmethod
+        def example(cls):
+            return {k: v for k, v in {**TwoPointScene.example(), **extra}.items() if v is not None}
+
+    check_scene(Telescope)
