@@ -69,6 +69,10 @@ def _config(source):
     ({"separation": 5, "observing_time": "2 m", "telescope": TELESCOPE_1M, "photons_per_copy": 1e-3}, "observing_time"),
     ({"separation": 5, "brightness": {"magnitude": 1}}, "brightness"),
     ({"separation": 5, "units": "psf_sigma", "telescope": TELESCOPE_1M, "photons_per_copy": 1e-3}, "units"),
+    ({"separation": 1, "photons_per_copy": 1e-3, "psf": {"kind": "fits", "path": "/nonexistent/psf.fits", "pixel_scale": 0.1}},
+     "path"),
+    ({"separation": 1, "photons_per_copy": 1e-3, "psf": {"kind": "airy"}}, "psf.width"),
+    ({"separation": 1, "photons_per_copy": 1e-3, "psf": {"kind": "airy", "width": "2 mas"}}, "psf.width"),
 ])
 def test_wrong_units_are_config_errors_naming_the_field(source, field):
     with pytest.raises(ConfigError) as err:
