@@ -609,6 +609,8 @@ class CountingDetector(Detector):
 
 #: Most pixels a 2-D camera may have (pixels per axis squared).
 MAX_PIXELS_2D = 250_000
+#: Most pixels of a 2-D camera on a non-separable (non-Gaussian PSF) basis: dense K x K matrix per pixel.
+MAX_DENSE_PIXELS_2D = 4096
 
 
 class CameraSettings(CountingSettings):
@@ -641,8 +643,11 @@ class Camera(CountingDetector):
     r"""Direct imaging: pixel k counts the photons landing in :math:`[e_k, e_{k+1})`.
 
     :math:`(M_k)_{qr} = \int_{e_k}^{e_{k+1}}\phi_q\phi_r\,dx`. Photons outside the field of
-    view are lost. On a 2-D image plane the pixels form a square grid centred on the axis,
-    and pixel (i, j) is separable in the product basis:
+    view are lost. Any PSF: the matrices are integrals of the scene's basis functions (Hermite-Gauss
+    or PSF-adapted). On a 2-D image plane the pixels form a square grid centred on the axis; for a
+    non-Gaussian PSF each pixel's matrix is a 2-D quadrature of the PSF-adapted modes
+    (:meth:`~sensing.physics.pupil_modes.ApertureModes2D.pixel_operators`, dense). For the Gaussian,
+    pixel (i, j) is separable in the product basis:
     :math:`M_{ij} = M^x_i\otimes M^y_j` with the 1-D interval matrices
     (:class:`SeparableOutputs`, never formed as K x K matrices).
     """
@@ -655,6 +660,13 @@ class Camera(CountingDetector):
     def example(cls):
         scene = {"kind": "two_point", "separation": 0.8, "photons_per_copy": 0.6}
         return scene, {"kind": "camera", "name": "camera", "pixel_pitch": 0.8, "pixels": 5, "efficiency": 0.8, "dark_counts": 0.05}
+
+    @classmethod
+    def examples(cls):
+        """1-D and 2-D Gaussian PSFs, and a 1-D and 2-D Airy PSF (PSF-adapted basis)."""
+        scene, detector = cls.example()
+        airy = {**scene, "psf": {"kind": "airy", "width": 2.0, "obscuration": 0.3}}
+        return super().examples() + [(airy, detector), ({**airy, "dimensions": 2, "orientation": 0.6}, detector)]
 
     def operators(self, modes):
         s = self.settings
@@ -672,6 +684,13 @@ class Camera(CountingDetector):
                 f"2-D threshold camera may have at most {DENSE_COVARIANCE_OUTPUTS} pixels (number_resolving has no such limit)"
             )
         edges = s.pixel_pitch * (np.arange(s.pixels + 1) - s.pixels / 2)
-        along_axis = modes.axis.region_operators(edges)
         labels = [f"pixel{i}_{j}" for i in range(s.pixels) for j in range(s.pixels)]
+        if not hasattr(modes, "orders"):  # a non-separable basis (PSF-adapted modes of any pupil): dense pixel matrices
+            if s.pixels**2 > MAX_DENSE_PIXELS_2D:
+                raise ValueError(
+                    f"detector {s.name!r}: {s.pixels} x {s.pixels} pixels on a non-Gaussian 2-D PSF; at most "
+                    f"{MAX_DENSE_PIXELS_2D} pixels in all are allowed there: use a coarser pixel_pitch or a smaller field of view"
+                )
+            return DenseOutputs(modes.pixel_operators(edges, edges)), labels
+        along_axis = modes.axis.region_operators(edges)
         return SeparableOutputs(along_axis, along_axis, modes.orders), labels

@@ -20,8 +20,41 @@ from sensing.study.config import checkpoints_for
 from sensing.pipelines.graph import Unit, accumulate, build_segment_graph, describe_key, execute, guarded_call
 
 
+def relative_targets(target, built) -> dict[int, float]:
+    """The relative-error target of each sweep point: ``target.relative_error``, or a target in physical
+    units, ``target.precision`` ('1 mas', or a number in the parameter's unit), divided by the parameter's
+    |true value| at that point (the estimated relative error is the repetitions' spread over |mean|).
+
+    Raises
+    ------
+    ValueError
+        If the precision's unit does not convert to the parameter's, or the true value is 0.
+    """
+    if target.precision is None:
+        return {point: float(target.relative_error) for point in range(len(built))}
+    import astropy.units as u
+
+    out = {}
+    for point, (_, scene, *_) in enumerate(built):
+        parameter = scene.parameters[target.parameter]
+        given = target.precision
+        if isinstance(given, str):
+            try:
+                quantity = u.Quantity(given.strip())
+                given = (quantity.value if quantity.unit == u.dimensionless_unscaled
+                         else quantity.to_value(u.Unit(parameter.unit)))
+            except (TypeError, ValueError, u.UnitConversionError) as err:
+                raise ValueError(f"target.precision: {target.precision!r} does not convert to the unit "
+                                 f"{parameter.unit!r} of {target.parameter!r}: {err}") from None
+        if not float(given) > 0 or parameter.value == 0:
+            raise ValueError(f"target.precision: needs a positive precision and a non-zero true value of "
+                             f"{target.parameter!r} (got {target.precision!r}, true value {parameter.value})")
+        out[point] = float(given) / abs(parameter.value)
+    return out
+
+
 def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[dict], float]], seed: int,
-                  initial: int, maximum: int, relative_error: float, repetitions: int, pipeline,
+                  initial: int, maximum: int, relative_error: float | dict[int, float], repetitions: int, pipeline,
                   scheduler: str, client, progress: bool) -> tuple[list[int], dict, dict]:
     """Sample round after round until every unit's estimated relative error is at most the target.
 
@@ -30,6 +63,8 @@ def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[
     precision : dict
         ``{(point, detector): f(statistics) -> estimated relative error}``; statistics have
         shape ``(1, R, ...)`` (one checkpoint).
+    relative_error : float or dict
+        The target, or ``{point: target}`` (:func:`relative_targets`).
 
     Returns
     -------
@@ -60,7 +95,7 @@ def run_to_target(units: list[Unit], precision: dict[tuple[int, int], Callable[[
         errors: dict = {}
         execute(checks, [], scheduler, client, False, errors.__setitem__, describe=describe)
         for (_, point, detector), error in errors.items():
-            if error <= relative_error:
+            if error <= (relative_error[point] if isinstance(relative_error, dict) else relative_error):
                 reached[(point, detector)] = copies
         if all(v is not None for v in reached.values()):
             plan = plan[:segment + 1]

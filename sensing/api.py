@@ -12,7 +12,7 @@ import xarray as xr
 from sensing.pipelines.checkpoint import CheckpointMismatch, PointStore
 from sensing.pipelines.cluster import check_scheduler, open_client, resolve_scheduler
 from sensing.pipelines.graph import Extra, PointFailure, Unit, build_graph, describe_key, execute, guarded_call
-from sensing.pipelines.target import run_to_target
+from sensing.pipelines.target import relative_targets, run_to_target
 from sensing.contracts.seeds import ANALYSIS_STREAM, stream
 from sensing.contracts.threads import single_threaded
 from sensing.results import assemble, provenance
@@ -178,6 +178,12 @@ def run(config: str | Path | dict, overrides: dict[str, Any] | None = None, clie
 
 def _run(config, overrides, client, scheduler, progress, checkpoints, resume, announce, planned, artifacts) -> xr.Dataset:
     raw, cfg, dims, built = planned if planned is not None else plan(config, overrides)
+    targets = None
+    if cfg.target is not None:
+        try:
+            targets = relative_targets(cfg.target, built)
+        except ValueError as err:
+            raise ConfigError([("target.precision", str(err))]) from None
     analysis = ANALYSES[cfg.analysis.kind](cfg.analysis, seed=cfg.seed)
     references = [DETECTORS[c["kind"]](DETECTORS[c["kind"]].Settings(**c)) for c in analysis.reference_detectors()]
     units, extra, precision = [], [], {}
@@ -228,7 +234,7 @@ def _run(config, overrides, client, scheduler, progress, checkpoints, resume, an
         if cfg.target is None:
             copies = list(cfg.copies)
         else:
-            copies, reached, statistics = _target_phase(cfg, store, units, precision, chosen, dask_client, progress)
+            copies, reached, statistics = _target_phase(cfg, store, units, precision, chosen, dask_client, progress, targets)
         if statistics is not None:  # a target run's sampling is done: analyse what it reduced
             outputs = {("unit", u.point, u.detector): guarded_call(u.label, u.analyze, statistics[(u.point, u.detector)])
                        for u in todo_units}
@@ -257,7 +263,7 @@ def _relative_error(analysis, scene, detector, parameter: str, statistics) -> fl
     return analysis.target_error(scene, detector, statistics, parameter)
 
 
-def _target_phase(cfg, store, units, precision, scheduler, client, progress):
+def _target_phase(cfg, store, units, precision, scheduler, client, progress, targets=None):
     """Copies of a target run: chosen now (sampling rounds) or read back when resuming.
 
     Returns ``(copies, reached, statistics)``; ``statistics`` is ``None`` when read back
@@ -268,7 +274,8 @@ def _target_phase(cfg, store, units, precision, scheduler, client, progress):
     if saved is not None:
         return saved["copies"], {tuple(k): v for k, v in saved["reached"]}, None
     copies, statistics, reached = run_to_target(
-        units, precision, cfg.seed, target.initial_copies, target.max_copies, target.relative_error,
+        units, precision, cfg.seed, target.initial_copies, target.max_copies,
+        target.relative_error if targets is None else targets,
         cfg.repetitions, cfg.pipeline, scheduler, client, progress)
     if store:
         store.save_json(TARGET_FILE, {"copies": copies, "reached": [[list(k), v] for k, v in reached.items()]})
@@ -284,8 +291,14 @@ def _record_target(ds: xr.Dataset, cfg, dims: dict, n_det: int, reached: dict) -
     ds["copies_to_target"] = (tuple(dims) + ("detector",), values)
     ds["copies_to_target"].attrs["description"] = (
         f"first copy checkpoint at which the relative error of {cfg.target.parameter!r}, estimated from the spread of "
-        f"the repetitions' estimates, was at most {cfg.target.relative_error} (NaN: not within max_copies)")
-    ds.attrs["target"] = f"{cfg.target.parameter}: relative_error {cfg.target.relative_error}, max_copies {cfg.target.max_copies}"
+        f"the repetitions' estimates, was at most {_target_text(cfg.target)} (NaN: not within max_copies)")
+    ds.attrs["target"] = f"{cfg.target.parameter}: {_target_text(cfg.target)}, max_copies {cfg.target.max_copies}"
+
+
+def _target_text(target) -> str:
+    if target.precision is not None:
+        return f"precision {target.precision} (relative: precision / |true value|)"
+    return f"relative_error {target.relative_error}"
 
 
 # -- measure first, ask later ----------------------------------------------------------------------

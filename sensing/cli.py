@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
     sub.add_parser("validate", parents=[common], help="check a config; exit 0 if valid, 2 with the problems if not")
     _add_predict_parser(sub)
+    _add_export_parser(sub)
     return parser
 
 
@@ -47,6 +48,8 @@ def _report(err) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "export":
+        return _export(args)
     if args.command == "predict":
         return _predict(args)
     from sensing.pipelines.graph import PointFailure
@@ -238,6 +241,27 @@ def _predict(args) -> int:
                       f"+- {float(first['standard_error'].sel(detector=d).values[j]):.5f}"
                       + (f"   (true {tv:+.5f})" if tv == tv else ""))
         print(f"wrote {(args.out or args.run_dir) / PREDICTIONS_FILE}")
+    return EXIT_OK
+
+
+# -- sensing export RUN_DIR --fits (self-contained block) ---------------------------------------
+def _add_export_parser(sub) -> None:
+    export = sub.add_parser("export", help="write a finished run's camera images and result tables as FITS")
+    export.add_argument("run_dir", type=Path, help="output folder of `sensing run` (holds results.nc)")
+    export.add_argument("--fits", action="store_true", required=True, help="export as FITS (images with WCS, tables with units)")
+    export.add_argument("--out", type=Path, default=None, help="folder for the FITS files (default: RUN_DIR/fits)")
+    export.add_argument("--overwrite", action="store_true", help="replace existing FITS files")
+
+
+def _export(args) -> int:
+    from sensing.export import ExportError, export_fits
+
+    try:
+        written = export_fits(args.run_dir, args.out, overwrite=args.overwrite)
+    except (ExportError, FileExistsError) as err:
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_USAGE
+    print("wrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
 

@@ -27,6 +27,11 @@ class ParameterEstimationSettings(BaseModel):
     estimate: list[str] | None = Field(
         None, min_length=1, description="scene parameters to estimate (default: the scene's first parameter)"
     )
+    precision: dict[str, float | str] | None = Field(
+        None,
+        description="scenes with physical units: target standard deviation per estimated parameter, in the scene's "
+        "units or with a unit (e.g. {separation: '1 mas'}), for observing_time_to_precision (default: 10% of the true value)",
+    )
 
 
 #: Variables of a results dataset (the schema documented in the README).
@@ -69,6 +74,9 @@ class ParameterEstimation(Analysis):
                     for i, n in enumerate(names) if n not in known]
         if len(set(names)) != len(names):
             problems.append(f"analysis.estimate: parameters listed twice: {names}")
+        for key in settings.precision or {}:
+            if key not in names:
+                problems.append(f"analysis.precision.{key}: {key!r} is not estimated; estimated: {names}")
         return problems
 
     @classmethod
@@ -109,16 +117,42 @@ class ParameterEstimation(Analysis):
 
     def analyze_scene(self, scene, references=()):
         names = self.names(scene)
-        return {
+        out = {
             "quantum_fisher": quantum_fisher_information(scene, names),
             "true": np.array([scene.parameters[n].value for n in names]),
             "photons_per_copy": scene.photons_per_copy,
             "units": {n: scene.parameters[n].unit for n in names},
             "names": names,
         }
+        rate = scene.copies_per_second() if hasattr(scene, "copies_per_second") else None
+        if rate is not None:  # a scene in physical units: observing times
+            out["copies_per_second"] = float(rate)
+            out["precision"] = np.array([self._precision(scene, n) for n in names])
+            out["physical"] = scene.physical() if hasattr(scene, "physical") else {}
+        if getattr(scene, "psf_basis", None) is not None:  # a non-Gaussian PSF in a finite adapted basis
+            out["basis_error"] = scene.basis_error()
+            out["psf"] = scene.psf_name
+        return out
+
+    def _precision(self, scene, name: str) -> float:
+        """Target standard deviation of ``name`` in the scene's units (default 10% of the true value)."""
+        given = (self.settings.precision or {}).get(name)
+        unit = scene.parameters[name].unit
+        if given is None:
+            return 0.1 * abs(scene.parameters[name].value) or float("nan")
+        if isinstance(given, str):
+            import astropy.units as u
+
+            try:
+                quantity = u.Quantity(given)
+                return float(quantity.value if quantity.unit == u.dimensionless_unscaled else quantity.to_value(u.Unit(unit)))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"analysis.precision.{name}: cannot read {given!r} in the scene's unit {unit!r}: {err}") from None
+        return float(given)
 
     def point_dataset(self, config, scene_result, detector_results, detector_names):
-        return point_estimation_dataset(config, detector_names, scene_result, detector_results)
+        ds = point_estimation_dataset(config, detector_names, scene_result, detector_results)
+        return _telescope_variables(ds, scene_result)
 
     def plots(self, ds, out):
         from sensing.analyzers.plots import make_plots
@@ -192,6 +226,88 @@ UNITS = {"true_value": "{u}", "estimate": "{u}", "bias": "{u}", "mse": "{u}^2", 
          "photons_per_copy": "1", "detected_photons_per_copy": "1", "efficiency": "1"}
 
 
+#: Variables added for scenes in physical units or with a non-Gaussian PSF (additive to SCHEMA).
+TELESCOPE_SCHEMA = {
+    "copies_per_second": ("temporal modes (copies) per second, the optical bandwidth c dlambda / lambda^2", "s-1"),
+    "photons_per_second": ("mean photons per second from both sources at the detectors' input", "s-1"),
+    "precision": ("target standard deviation of each estimated parameter", "{u}"),
+    "observing_time_to_precision": ("observing time for the detector's Cramer-Rao bound to reach precision: "
+                                    "[J^-1]_pp / (precision^2 copies_per_second)", "s"),
+    "quantum_observing_time_to_precision": ("observing time for the quantum Cramer-Rao bound to reach precision", "s"),
+    "crb_at_observing_time": ("Cramer-Rao bound (variance) after source.observing_time", "{u}2"),
+    "quantum_crb_at_observing_time": ("quantum Cramer-Rao bound (variance) after source.observing_time", "{u}2"),
+    "true_value_rad": ("true parameter values in radians (angles on the sky)", "rad"),
+    "true_value_lambda_over_d": ("true parameter values in units of lambda/D (abstract coordinate; NaN: not an angle)", "1"),
+    "basis_error": ("weight of the sources' PSFs outside the finite image-plane mode basis (QFI and detector "
+                    "statistics are exact for the state projected on it)", "1"),
+}
+
+
+def _telescope_variables(ds: xr.Dataset, scene_result: dict) -> xr.Dataset:
+    """Observing times and physical coordinates (only for scenes that have them; other datasets unchanged)."""
+    if "basis_error" in scene_result:
+        ds["basis_error"] = ((), float(scene_result["basis_error"]))
+        ds.attrs["psf"] = scene_result["psf"]
+    if "copies_per_second" in scene_result:
+        import astropy.units as u
+
+        rate = scene_result["copies_per_second"]
+        precision = xr.DataArray(scene_result["precision"], dims=("parameter",))
+        fim = ds["fisher_information_matrix"].values
+        qfi = ds["quantum_fisher_information_matrix"].values
+        ds["copies_per_second"] = ((), rate)
+        ds["photons_per_second"] = ((), float(scene_result["photons_per_copy"]) * rate)
+        ds["precision"] = precision
+        ds["observing_time_to_precision"] = xr.DataArray(_inverse_diagonal(fim), dims=("detector", "parameter")) / (precision**2 * rate)
+        ds["quantum_observing_time_to_precision"] = xr.DataArray(_inverse_diagonal(qfi), dims=("parameter",)) / (precision**2 * rate)
+        physical = scene_result.get("physical", {})
+        if "observing_time_s" in physical:
+            copies = physical["observing_time_s"] * rate
+            ds["crb_at_observing_time"] = xr.DataArray(_inverse_diagonal(fim), dims=("detector", "parameter")) / copies
+            ds["quantum_crb_at_observing_time"] = xr.DataArray(_inverse_diagonal(qfi), dims=("parameter",)) / copies
+        to_rad = []
+        for name in ds["parameter"].values:
+            unit = scene_result["units"][str(name)]
+            try:
+                to_rad.append(float(u.Unit(unit).to(u.rad)))
+            except (ValueError, u.UnitConversionError):
+                to_rad.append(np.nan)
+        ds["true_value_rad"] = ds["true_value"] * xr.DataArray(np.array(to_rad), dims=("parameter",))
+        if physical.get("lambda_over_d"):  # the abstract coordinate: angles in units of lambda/D
+            angular = xr.DataArray(np.isfinite(to_rad), dims=("parameter",))
+            ds["true_value_lambda_over_d"] = (ds["true_value"] / physical["lambda_over_d"]).where(angular)
+        for key, value in physical.items():
+            ds.attrs[f"telescope_{key}"] = value
+    units = set(scene_result["units"].values())
+    unit = units.pop() if len(units) == 1 else None
+    for name, (text, per) in TELESCOPE_SCHEMA.items():
+        if name in ds:
+            ds[name].attrs["long_name"] = text
+            ds[name].attrs["description"] = text
+            if "{u}" not in per or unit:
+                ds[name].attrs["units"] = per.format(u=unit)
+    return ds.transpose("detector", "copies", "repetition", "parameter", "parameter2", missing_dims="ignore")
+
+
+def observing_time_summary(ds: xr.Dataset) -> str:
+    """A text table of observing times in hours (scenes in physical units)."""
+    first = str(ds["parameter"].values[0])
+    sweep = sweep_dims(ds)
+    stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
+    unit = ds["true_value"].attrs.get("units", "")
+    header = [*sweep, "detector", f"precision({first})", "hours to precision", "quantum limit (h)", "loss factor"]
+    rows = []
+    for i in range(stacked.sizes["point"]):
+        p = stacked.isel(point=i)
+        coords = [f"{p[d].item():.4g}" if isinstance(p[d].item(), float) else str(p[d].item()) for d in sweep]
+        quantum = float(p["quantum_observing_time_to_precision"].sel(parameter=first)) / 3600
+        for det in ds["detector"].values:
+            hours = float(p["observing_time_to_precision"].sel(detector=det, parameter=first)) / 3600
+            rows.append(coords + [str(det), f"{float(p['precision'].sel(parameter=first)):.3g} {unit}".strip(),
+                                  f"{hours:.3g}", f"{quantum:.3g}", f"{hours / quantum:.3g}" if quantum > 0 else "n/a"])
+    return format_table(header, rows)
+
+
 def estimation_summary(ds: xr.Dataset) -> str:
     """A text table: per sweep point and detector, information per photon and estimator efficiency."""
     first = str(ds["parameter"].values[0])
@@ -211,4 +327,8 @@ def estimation_summary(ds: xr.Dataset) -> str:
             rows.append(coords + [str(det), f"{j:.4g}", f"{j / q:.3f}" if q > 0 else "n/a",
                                   f"{np.sqrt(float(last['mse'])):.3g}", f"{np.sqrt(float(last['crb'])):.3g}",
                                   f"{float(last['efficiency']):.2f}"])
-    return format_table(header, rows)
+    table = format_table(header, rows)
+    if "observing_time_to_precision" in ds:
+        table += "\n\nobserving time to the target precision (Cramer-Rao bound per detector; copies = time x bandwidth)\n"
+        table += observing_time_summary(ds)
+    return table

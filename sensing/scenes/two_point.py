@@ -1,7 +1,9 @@
-"""Two incoherent point sources seen through a Gaussian point-spread function.
+"""Two incoherent point sources seen through a point-spread function (Gaussian by default).
 
 Tsang, Nair and Lu, "Quantum theory of superresolution for two incoherent optical point
-sources", PRX 6, 031033 (2016), arXiv:1511.00552.
+sources", PRX 6, 031033 (2016), arXiv:1511.00552. Real telescopes (Airy / annular / slit /
+measured PSFs, physical units, photometry): :mod:`sensing.scenes.telescope` and
+docs/telescopes.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from scipy.stats import poisson
 
 from sensing.contracts.scene import Parameter, Scene
 from sensing.contracts.states import GaussianState, HermiteGaussModes, HermiteGaussModes2D, ThermalLight
+from sensing.scenes.telescope import (PsfSettings, TelescopeSettings, BrightnessSettings, Duration, physical_inputs,
+                                      build_psf_basis, photometry_of, telescope_attrs)
 
 #: Largest Hermite-Gauss basis the scene builds (the state must be captured to 1e-13).
 MAX_BASIS_MODES = 80
@@ -43,8 +47,9 @@ class TwoPointSettings(BaseModel):
     relative_brightness: float = Field(
         0.5, gt=0.0, lt=1.0, description="fraction of the photons that come from the second source (0.5: equal)"
     )
-    photons_per_copy: float = Field(
-        gt=0.0, le=100.0, description="mean photons per temporal mode (one copy) from both sources together"
+    photons_per_copy: float | None = Field(
+        None, gt=0.0, le=100.0,
+        description="mean photons per temporal mode (one copy) from both sources together (or give `brightness` and `telescope`)",
     )
     psf_sigma: float = Field(1.0, gt=0.0, description="intensity standard deviation of the Gaussian PSF, in `units`")
     units: str = Field("psf_sigma", min_length=1, description="the length unit of all positions")
@@ -58,6 +63,28 @@ class TwoPointSettings(BaseModel):
         0.0, ge=-2 * np.pi, le=2 * np.pi,
         description="2-D only: angle of the separation axis from the x axis, in radians (the centroid lies on this axis)",
     )
+
+    psf: PsfSettings | None = Field(
+        None, description="point-spread function: gaussian (default; width psf_sigma), airy, annular, slit (1-D), fits, array"
+    )
+    telescope: TelescopeSettings | None = Field(
+        None, description="aperture, band and throughput in physical units (sets the Airy PSF and the photometry)"
+    )
+    brightness: BrightnessSettings | None = Field(
+        None, description="source brightness (magnitude in a band or spectral flux density): sets photons_per_copy"
+    )
+    observing_time: Duration | None = Field(
+        None, gt=0.0, description="planned observing time (e.g. '2 h'; needs telescope.bandwidth): copies = time x bandwidth"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _physical_units(cls, data):
+        return physical_inputs(data)
+
+    @model_validator(mode="after")
+    def _photometry(self):
+        return photometry_of(self)
 
     @model_validator(mode="after")
     def _two_dimensional_fields(self):
@@ -122,7 +149,8 @@ class TwoPointScene(Scene):
     def __init__(self, settings: TwoPointSettings, seed: int = 0):
         super().__init__(settings, seed)
         s = settings
-        sigma = s.psf_sigma
+        self.psf_basis = build_psf_basis(s)  # None: the Gaussian PSF of psf_sigma (Hermite-Gauss basis)
+        sigma = s.psf_sigma if self.psf_basis is None else self.psf_basis.scale
         search_separation = max(4.0 * sigma, 3.0 * s.separation)
         self._parameters = {
             "separation": Parameter("separation", s.separation, s.units, (0.0, search_separation), 1e-4 * sigma),
@@ -133,7 +161,9 @@ class TwoPointScene(Scene):
         # captured weight depends on the distance from the axis only, see HermiteGaussModes2D).
         far_share = max(s.relative_brightness, 1 - s.relative_brightness) if s.centroid_convention == "intensity" else 0.5
         reach = abs(s.centroid) + 2 * sigma + far_share * search_separation
-        if s.dimensions == 1:
+        if self.psf_basis is not None:
+            self.modes = self.psf_basis.modes(reach, s.basis_modes, s.dimensions, s.orientation)
+        elif s.dimensions == 1:
             self.modes = HermiteGaussModes(s.basis_modes or self.basis_size(reach / (2 * sigma)), sigma, 0.0)
         else:
             size = s.basis_modes or self.basis_size(reach / (2 * sigma), limit=MAX_BASIS_ORDERS_2D)
@@ -157,6 +187,33 @@ class TwoPointScene(Scene):
     @property
     def photons_per_copy(self) -> float:
         return self.settings.photons_per_copy
+
+    # -- real telescopes ------------------------------------------------------------------------
+    def copies_per_second(self) -> float | None:
+        r"""Temporal modes (copies) per second, :math:`\Delta\nu = c\,\Delta\lambda/\lambda^2` (Hz), or None
+        when the scene has no physical units (no ``telescope``). PHYSICS.md §10.2."""
+        t = self.settings.telescope
+        if t is None:
+            return None
+        from sensing.physics.photometry import bandwidth_hz
+
+        return float(bandwidth_hz(t.wavelength, t.bandwidth))
+
+    def physical(self) -> dict:
+        """Telescope, photometry and unit facts for results attributes (empty without a telescope)."""
+        return telescope_attrs(self)
+
+    @property
+    def psf_name(self) -> str:
+        return "gaussian" if self.psf_basis is None else self.psf_basis.name
+
+    def basis_error(self, values: Mapping[str, float] | None = None) -> float:
+        r"""Weight of the sources' PSFs outside the finite image-plane basis at ``values`` (default: the truth):
+        :math:`\max_s (1-\sum_q|\langle\phi_q|\psi_{X_s}\rangle|^2)`. The QFI and every
+        detector's statistics are exact for the state projected on the basis."""
+        full = {**self.values(), **(values or {})}
+        amplitudes, _ = self._sources(full)
+        return float(np.max(1.0 - np.sum(np.abs(amplitudes) ** 2, axis=-1)))
 
     # -- closed form ----------------------------------------------------------------
     def _sources(self, values: Mapping[str, np.ndarray]):

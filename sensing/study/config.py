@@ -98,9 +98,19 @@ class TargetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parameter: str = Field(min_length=1, description="estimated parameter whose relative error is targeted")
-    relative_error: float = Field(gt=0.0, lt=1.0, description="target relative error (standard deviation / |mean| of the estimates)")
+    relative_error: float | None = Field(
+        None, gt=0.0, lt=1.0, description="target relative error (standard deviation / |mean| of the estimates)")
+    precision: float | str | None = Field(
+        None, description="alternative to relative_error: target standard deviation in the parameter's unit or with a "
+        "unit ('1 mas'); the relative target at each sweep point is precision / |true value| (sensing.pipelines.target)")
     max_copies: Count = Field(ge=1, le=MAX_COPIES, description="copy budget per sweep point and detector")
     initial_copies: Count = Field(10_000, ge=1, le=MAX_COPIES, description="first checkpoint; later ones double it")
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.relative_error is None) == (self.precision is None):
+            raise ValueError("give exactly one of relative_error and precision")
+        return self
 
 
 class RunConfigBase(BaseModel):
