@@ -108,7 +108,7 @@ def _images(ds, seed: int) -> list:
     _, cfg, dims, built = plan(config)
     copies = int(max(cfg.copies)) if cfg.copies else int(ds["copies"].values[-1])
     hdus = []
-    for point, (where, scene, detectors, _) in enumerate(built):
+    for point, (where, scene, detectors, _, models) in enumerate(built):
         coords = {}
         if dims:
             index = np.unravel_index(point, [len(v) for v in dims.values()])
@@ -116,7 +116,7 @@ def _images(ds, seed: int) -> list:
         for d_index, detector in enumerate(detectors):
             if not isinstance(detector, Camera):
                 continue
-            model = detector.outcome_model(scene.prepare(detector.accepts))
+            model = models[d_index]
             rng = generator(stream(seed, EXPORT_STREAM, point, d_index))
             totals = np.asarray(model.sample_statistics(rng, copies)["totals"], dtype=float)
             expected = np.asarray(model.mean(), dtype=float) * copies
