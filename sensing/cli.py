@@ -60,11 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             from sensing.api import plan
 
+            from sensing.api import estimate_seconds
+
             _, cfg, dims, built = plan(args.config, overrides)
             points = len(built)
             copies = f"copies up to {max(cfg.copies):.3g}" if cfg.copies else f"copies up to {cfg.target.max_copies:.3g} (target)"
+            cost = estimate_seconds(cfg, built)
             print(f"{args.config}: valid ({points} sweep point{'s' * (points != 1)}, "
-                  f"{len(cfg.detectors)} detector{'s' * (len(cfg.detectors) != 1)}, {copies})")
+                  f"{len(cfg.detectors)} detector{'s' * (len(cfg.detectors) != 1)}, {copies}; "
+                  f"estimated sampling {_duration(cost)} on one core, before the analysis)")
             return EXIT_OK
         return _run(args, overrides)
     except ConfigError as err:
@@ -87,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: internal error ({_one_line(err)}); please report it, with the traceback that --debug shows",
               file=sys.stderr)
         return EXIT_FAILED
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.2g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds / 3600:.3g} h"
 
 
 def _one_line(err: BaseException) -> str:

@@ -573,8 +573,10 @@ def check_size(config, points: int, outputs: list[int]) -> int:
 #: Random numbers per second and core the cost estimate assumes for per-copy samplers
 #: (numpy draws about 1e8 simple variates per second; samplers reach a fraction of that).
 DRAWS_PER_SECOND = 5e7
-#: Overhead of one sample task (seeding, scheduling, tree sums) in the cost estimate.
+#: Overhead of one sample task (scheduling, tree sums) in the cost estimate.
 TASK_SECONDS = 2e-4
+#: Cost of one batch of one repetition (seeding a generator, one exact sufficient-statistic draw).
+BATCH_SECONDS = 1e-4
 
 
 def sampling_cost(config, tasks: int, draws_per_copy: list[list[float]], labels: list[str]) -> float:
@@ -600,15 +602,17 @@ def sampling_cost(config, tasks: int, draws_per_copy: list[list[float]], labels:
     per_unit = [(d * copies * config.repetitions, point, index)
                 for point, row in enumerate(draws_per_copy) for index, d in enumerate(row)]
     draws = sum(u[0] for u in per_unit)
-    seconds = draws / DRAWS_PER_SECOND + tasks * TASK_SECONDS
+    batches = -(-copies // config.pipeline.batch_size) * config.repetitions * len(per_unit)
+    seconds = draws / DRAWS_PER_SECOND + batches * BATCH_SECONDS + tasks * TASK_SECONDS
     limit = config.pipeline.max_hours
     if seconds > limit * 3600:
         worst, point, index = max(per_unit)
         where = labels[point] + f"detector {config.detectors[index].name!r}" if per_unit else ""
         raise ConfigError([("pipeline.max_hours", (
             f"the run would take about {seconds / 3600:.3g} core-hours of sampling (about {draws:.3g} random draws at "
-            f"{DRAWS_PER_SECOND:.0e} per second; the costliest is {where}, {worst:.3g} draws), more than "
-            f"pipeline.max_hours = {limit:g}; reduce copies or repetitions, or raise pipeline.max_hours to allow it"))])
+            f"{DRAWS_PER_SECOND:.0e} per second, the costliest being {where} with {worst:.3g}, plus {batches:.3g} batch "
+            f"draws at {BATCH_SECONDS * 1e6:.0f} us each), more than pipeline.max_hours = {limit:g}; reduce copies or "
+            "repetitions, raise pipeline.batch_size, or raise pipeline.max_hours to allow it"))])
     return seconds
 
 
