@@ -125,6 +125,9 @@ def to_canonical(value: Any, spec: PhysicalUnit) -> float:
             raise _reject(value, spec, "not a magnitude (a number, optionally followed by 'mag')") from None
         if not math.isfinite(number):
             raise _reject(value, spec, "not finite")
+        if not MAGNITUDE_RANGE[0] <= number <= MAGNITUDE_RANGE[1]:
+            raise _reject(value, spec, f"outside the magnitudes of real sources, {MAGNITUDE_RANGE[0]:g} (brighter than "
+                                       f"the Sun) to {MAGNITUDE_RANGE[1]:g}")
         return number
     canonical = u.Unit(spec.unit)
     if isinstance(value, u.Quantity):
@@ -206,6 +209,8 @@ Frequency = Annotated[float, PhysicalUnit("Hz")]
 #: Spectral flux density f_nu, stored in W m^-2 Hz^-1, presented in jansky.
 SpectralFluxDensity = Annotated[float, PhysicalUnit("W m-2 Hz-1", kind="spectral flux density", display="Jy")]
 #: Vega magnitudes (a number, optionally with 'mag').
+#: Magnitudes a config may give: the Sun is -26.7 in V, the faintest objects imaged about +32.
+MAGNITUDE_RANGE = (-30.0, 40.0)
 Magnitude = Annotated[float, PhysicalUnit("mag")]
 #: Pure numbers (ratios such as obscuration, throughput); a unit string must cancel ('30 percent').
 Dimensionless = Annotated[float, PhysicalUnit("", kind="dimensionless number")]

@@ -49,6 +49,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.linalg import LinAlgError
 import scipy.linalg
 import scipy.special
 from thewalrus.quantum import density_matrix as _walrus_density_matrix
@@ -508,16 +509,21 @@ def thermal_quantum_fisher_information(correlation, correlation_derivatives, hba
     ndarray, shape (k, k)
     """
     n = np.asarray(correlation, dtype=complex)
-    modes = n.shape[0]
-    cov = thermal_covariance(n, hbar=hbar)
-    dcov = np.stack(
-        [(hbar / 2.0) * np.block([[2 * d.real, 2 * d.imag], [-2 * d.imag, 2 * d.real]])
-         for d in np.asarray(correlation_derivatives, dtype=complex)]
-    )
-    omega = symplectic_form(modes)
-    bracket = np.kron(cov, cov) - (hbar**2 / 4.0) * np.kron(omega, omega)
-    vecs = dcov.reshape(len(dcov), -1)  # row-major vec; the bracket has the same index order
-    return 0.5 * vecs @ np.linalg.solve(bracket, vecs.T)
+    derivatives = np.asarray(correlation_derivatives, dtype=complex)
+    # Faint light: the bracket above is I - Omega x Omega + O(eps), numerically singular once
+    # eps is below ~1e-8. The same QFI in the thermal eigenbasis of N (phase-insensitive
+    # Gaussian family, the form of sensing.physics.gaussian.thermal_quantum_fisher_information),
+    #     F_ij = sum_kl 2 Re[(dN_i)_kl conj((dN_j)_kl)] / (n_k + n_l + 2 n_k n_l),
+    # divides quantities of the same order in the photon numbers, so it stays exact down to the
+    # faintest light; it needs N of full rank (|g| < 1), as the bracket does.
+    occupations, basis = np.linalg.eigh(0.5 * (n + n.conj().T))
+    if occupations.min() <= 0:
+        raise LinAlgError("Singular matrix: the photon correlation has a zero eigenvalue (|g| = 1); "
+                          "its QFI diverges along that direction")
+    rotated = np.conj(basis.T)[None] @ derivatives @ basis[None]  # (k, M, M) in the eigenbasis
+    denominator = occupations[:, None] + occupations[None, :] + 2 * occupations[:, None] * occupations[None, :]
+    weighted = rotated / denominator
+    return 2.0 * np.real(np.einsum("ikl,jkl->ij", weighted, np.conj(rotated)))
 
 
 def exact_quantum_fisher_information(photons_per_mode, visibility, hbar=2.0) -> np.ndarray:

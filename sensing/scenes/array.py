@@ -58,6 +58,9 @@ MAX_FOCK_CUTOFF = 6
 SOURCE_PARAMETERS = ("position_east", "position_north", "diameter", "separation", "position_angle", "flux_ratio")
 
 
+#: Faintest light per aperture per temporal mode (products of such numbers stay normal floats).
+MIN_PHOTONS = 1e-30
+
 class ArraySettings(BaseModel):
     """Config of ``source.kind: array``. Lengths, angles and wavelengths take units ('10 km', '1.2 mas', '550 nm')."""
 
@@ -81,7 +84,8 @@ class ArraySettings(BaseModel):
     position_angle: Angle = Field(0.0, description="binary: position angle of the companion, north through east")
     flux_ratio: float = Field(0.0, ge=0.0, le=1e3, description="binary: companion flux / primary flux")
     photons_per_copy: float | None = Field(
-        None, gt=0.0, le=100.0, description="mean photons per aperture per temporal mode (or give magnitude / flux_density)"
+        None, ge=MIN_PHOTONS, le=100.0,
+        description=f"mean photons per aperture per temporal mode, {MIN_PHOTONS:g} to 100 (or give magnitude / flux_density)"
     )
     magnitude: Magnitude | None = Field(None, description="Vega magnitude of the whole source in `band`")
     band: str = Field("V", description=f"photometric band of `magnitude`: one of {', '.join(photometry.BANDS)}")
@@ -201,6 +205,9 @@ class ArrayScene(Scene):
         else:
             flux = s.flux_density if s.flux_density is not None else float(photometry.flux_density_from_magnitude(s.magnitude, s.band))
             self.photons_per_aperture = float(photometry.photons_per_mode(flux, s.wavelength, s.aperture_diameter, 0.0, s.throughput))
+            if not MIN_PHOTONS <= self.photons_per_aperture <= 100.0:
+                raise ValueError(f"the source gives {self.photons_per_aperture:.3g} photons per aperture per temporal mode; "
+                                 f"allowed {MIN_PHOTONS:g} to 100 (below, every scheme's information underflows)")
         truth, _ = composite_visibility(self.baselines, s.wavelength, self.values())
         self.reference_phase = np.angle(truth)
 

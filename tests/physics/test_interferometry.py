@@ -459,3 +459,28 @@ def test_copies_and_observing_time_physics_10_2():
     assert interf.observing_time(copies, 550e-9, 10e-9) == pytest.approx(copies * (550e-9) ** 2 / (299_792_458.0 * 10e-9), rel=1e-12)
     matrix = np.array([[4.0, 1.0], [1.0, 2.0]])
     np.testing.assert_allclose(interf.copies_to_precision(matrix, 0.1), np.diag(np.linalg.inv(matrix)) / 0.01)
+
+
+def test_thermal_qfi_is_exact_from_faint_to_bright_light():
+    """The eigenbasis form equals the Monras/Safranek bracket where that is well conditioned, and
+    the leading order in the faint limit, where the bracket is numerically singular."""
+    from sensing.physics.gaussian import symplectic_form, thermal_covariance
+    from sensing.physics.interferometry import (
+        _correlation_derivatives, photon_correlation_matrix, quantum_fisher_information_leading_order,
+        thermal_quantum_fisher_information)
+
+    def bracket_form(n, d, hbar=2.0):  # independent: PHYSICS 7.2 in phase space
+        cov = thermal_covariance(n, hbar=hbar)
+        dcov = np.stack([(hbar / 2) * np.block([[2 * x.real, 2 * x.imag], [-2 * x.imag, 2 * x.real]]) for x in d])
+        omega = symplectic_form(n.shape[0])
+        vecs = dcov.reshape(len(dcov), -1)
+        return 0.5 * vecs @ np.linalg.solve(np.kron(cov, cov) - (hbar**2 / 4) * np.kron(omega, omega), vecs.T)
+
+    for eps, g in [(3.0, -0.2 + 0.1j), (0.5, 0.3 + 0.4j), (1e-3, 0.7j)]:
+        n, d = photon_correlation_matrix(eps / 2, g), _correlation_derivatives(eps / 2, g)
+        np.testing.assert_allclose(thermal_quantum_fisher_information(n, d), bracket_form(n, d), rtol=1e-9, atol=1e-12 * eps)
+    for eps in (1e-12, 1e-20, 1e-30):
+        g = 0.5 + 0.2j
+        n, d = photon_correlation_matrix(eps / 2, g), _correlation_derivatives(eps / 2, g)
+        np.testing.assert_allclose(thermal_quantum_fisher_information(n, d) / eps,
+                                   quantum_fisher_information_leading_order(eps, g) / eps, rtol=1e-9, atol=1e-12)
