@@ -226,14 +226,18 @@ class HypothesisTesting(Analysis):
     def _lights(self, scene):
         return scene.prepare(ThermalLight, {"separation": 0.0}), scene.prepare(ThermalLight)
 
-    def analyze_detector(self, scene, detector, statistics, seed=None):
-        s = self.settings
+    def outcome_laws(self, scene, detector):
+        """The detector's outcome models under H0 and H1 and their independent-outputs law
+        (counts: Poisson outputs; clicks: Bernoulli outputs with the exact click probabilities)."""
         light0, light1 = self._lights(scene)
         model0, model1 = detector.outcome_model(light0), detector.outcome_model(light1)
         m0, m1 = np.asarray(model0.mean(), float), np.asarray(model1.mean(), float)
-        # counts: independent Poisson outputs; clicks: independent Bernoulli outputs (exact marginals)
         family = "bernoulli" if getattr(model0, "family", "counts") == "clicks" else "poisson"
-        outputs = IndependentOutputs(m0, m1, family)
+        return model0, model1, IndependentOutputs(m0, m1, family)
+
+    def analyze_detector(self, scene, detector, statistics, seed=None):
+        s = self.settings
+        model0, model1, outputs = self.outcome_laws(scene, detector)
         bound = outputs.chernoff_exponent()
         stein = outputs.stein_exponent()
         copies = np.asarray(statistics["copies"], float)[:, 0]

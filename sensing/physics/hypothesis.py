@@ -1700,9 +1700,11 @@ class IndependentOutputs:
                 j = c[0]
                 tilted = c[which] + theta * spacing * j
                 top = np.max(tilted)
-                scale += top
+                mass = np.exp(tilted - top)
+                total = mass.sum()  # each array sums to one: every spectrum is bounded by one
+                scale += top + np.log(total)
                 dense = np.zeros(int(j[-1] - j[0]) + 1)
-                dense[j - j[0]] = np.exp(tilted - top)
+                dense[j - j[0]] = mass / total
                 arrays.append(dense)
                 starts.append(int(j[0]))
             first, conv, aliased = _convolve_window(arrays, starts)
@@ -1770,7 +1772,8 @@ class IndependentOutputs:
         p_hat = float(np.exp(log_p))
         if p_hat == 0.0:
             return ExactError(0.0, float("inf"))
-        half = 0.5 * np.expm1(delta) * np.exp(log_w - log_p)
+        with np.errstate(over="ignore"):
+            half = min(0.5 * np.expm1(delta) * np.exp(log_w - log_p), 1.0)
         accuracy = half + (dropped * np.exp(log_bound - log_p)) + 1e-10
         return ExactError(p_hat * (1 - half), float(accuracy))
 
@@ -1814,7 +1817,8 @@ class IndependentOutputs:
             return ExactError(0.0, 0.0)
         eta = values[edge]
         window = p0[np.abs(values - eta) <= 2 * delta].sum()
-        half = 0.5 * np.expm1(delta) * window * np.exp(eta - log_miss)
+        with np.errstate(over="ignore"):
+            half = min(0.5 * np.expm1(delta) * window * np.exp(eta - log_miss), 1.0)
         accuracy = half + dropped * np.exp(eta + delta - log_miss) + 1e-10
         return ExactError(float(dark1 * np.exp(log_miss) * (1 - half)), float(accuracy))
 
