@@ -4,22 +4,26 @@ H0: one source carrying all the light, at the scene's separation 0
 (``scene.prepare(ThermalLight, {"separation": 0.0})``); H1: the configured two sources. For every
 detector:
 
-* **Exponents per copy** from the exact per-copy mean counts :math:`m_{h,k}` of the detector's
-  outcome model (efficiency and dark counts included), in the weak-light (Poisson) model:
-  Chernoff :math:`\xi = \max_s\sum_k[s m_0 + (1-s)m_1 - m_0^s m_1^{1-s}]` and Stein
-  :math:`D(m_0\|m_1)` (:mod:`sensing.physics.hypothesis`).
-* **Exact error probability** of the likelihood-ratio test on the totals of c copies, in the
-  Poisson-totals model :math:`T_k \sim \mathrm{Pois}(c\,m_{h,k})` independent (exact in the
-  weak-light limit): outputs with equal log ratios are merged, outputs that only one hypothesis
-  lights are merged, ancillary outputs dropped; with at most two groups left the Bayes error is
-  summed exactly (:func:`two_group_bayes_error`), otherwise it is NaN and the Chernoff bound and
-  the Monte Carlo remain.
+* **The detector's law**: from the exact per-copy means of the detector's outcome model
+  (efficiency and dark counts included), its outputs as independent Poisson counts
+  (number-resolving) or Bernoulli clicks (threshold; exact click probabilities)
+  (:class:`~sensing.physics.hypothesis.IndependentOutputs`): exact for weak or coherent light,
+  it neglects thermal bunching (order photons_per_copy per detected photon).
+* **Exponents per copy** of that law: Chernoff :math:`\xi` and Stein :math:`D(P_0\|P_1)`.
+* **Exact error probabilities** of the likelihood-ratio test on the totals of c copies, for
+  every counting detector: the Bayes error (symmetric setting) and the miss of the randomised
+  Neyman-Pearson test at ``false_alarm`` (asymmetric), with a bound on their numerical error
+  (``*_accuracy``): closed-form sums for up to two likelihood-ratio groups, otherwise the law of
+  the log ratio on a lattice (exact cell probabilities, tilted FFT convolution, rigorous
+  bracket); ``copies_needed`` from them by root finding.
 * **Monte Carlo**: the same LRT applied to the pipeline's H1 totals (exact thermal samplers) and
   to H0 totals drawn here from the H0 outcome model with the analysis seed.
 * **Quantum limits** from the exact thermal states (any photons per copy): quantum Chernoff
   exponent, quantum relative entropy, Helstrom error of k stored copies (k in ``stored_copies``),
-  against the exact error of every (few-output) configured per-copy receiver on k copies,
-  computed from the generating function of its thermal counts (:func:`per_copy_receiver_error`).
+  against the exact error of every (few-output) configured per-copy receiver on k copies
+  (:func:`per_copy_receiver_error`) and of the single-copy Helstrom measurement repeated on
+  each copy with the optimal decision on the k outcomes.
+* **Observing time** when the scene has ``copies_per_second()`` (physical units).
 """
 
 from __future__ import annotations
@@ -401,7 +405,7 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
         col = colors[i % len(colors)]
         exact = p["error_probability"].values
         if np.any(np.isfinite(exact)):
-            ax.loglog(c, exact, "-", color=col, label=f"{det} exact (Poisson)")
+            ax.loglog(c, exact, "-", color=col, label=f"{det} exact")
         ax.loglog(c, p["chernoff_bound"].values, ":", color=col, alpha=0.7)
         mc, se = p["error_probability_monte_carlo"].values, p["error_probability_standard_error"].values
         ok = np.isfinite(mc) & (mc > 0)
@@ -416,6 +420,24 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_title(f"one source or two ({note})" if note else "one source or two", fontsize=9)
     fig.tight_layout()
     paths.append(out / "error_probability.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4.4))
+    k = point["stored_copies"].values
+    curves = [("helstrom_error", "collective (Helstrom) on k stored copies", "k-"),
+              ("repeated_helstrom_error", "single-copy Helstrom repeated, optimal decision", "s--"),
+              ("best_per_copy_receiver_error", "best configured detector on k copies", "o:")]
+    for name, label, style in curves:
+        gap = 0.5 - point[name].values  # equal priors: the distance below a guess
+        if np.any(np.isfinite(gap) & (gap > 0)):
+            ax.semilogy(k, np.where(gap > 0, gap, np.nan), style, label=label)
+    ax.set_xlabel("copies k")
+    ax.set_ylabel("1/2 - error probability")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(f"memory against repeated measurement ({note})" if note else "memory against repeated measurement", fontsize=9)
+    fig.tight_layout()
+    paths.append(out / "memory.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     if "separation" in sweep_dims(ds):
@@ -440,7 +462,7 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
 
 def hypothesis_summary(ds: xr.Dataset) -> str:
     sweep = sweep_dims(ds)
-    header = [*sweep, "detector", "xi/photon", "xi/xi_Q", "copies_needed(sym)", "P_e@last", "MC@last"]
+    header = [*sweep, "detector", "xi/photon", "xi/xi_Q", "copies_needed(sym)", "copies_needed(asym)", "P_e@last", "+-rel", "MC@last"]
     stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
     rows = []
     for i in range(stacked.sizes["point"]):
@@ -454,7 +476,9 @@ def hypothesis_summary(ds: xr.Dataset) -> str:
             rows.append(coords + [str(det), f"{float(s['chernoff_exponent_per_photon']):.4g}",
                                   f"{xi / xq:.3f}" if xq > 0 else "n/a",
                                   f"{float(s['copies_needed'].sel(setting='symmetric')):.3g}",
-                                  f"{float(last['error_probability']):.3g}", f"{float(last['error_probability_monte_carlo']):.3g}"])
+                                  f"{float(s['copies_needed'].sel(setting='asymmetric')):.3g}",
+                                  f"{float(last['error_probability']):.3g}", f"{float(last['error_probability_accuracy']):.1g}",
+                                  f"{float(last['error_probability_monte_carlo']):.3g}"])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

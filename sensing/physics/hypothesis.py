@@ -1690,7 +1690,10 @@ class IndependentOutputs:
             spacing = abs(w[0])
         else:
             widths = sum(abs(wk) * (b[1] - b[0]) for wk, b in zip(w, bulks))
-            spacing = max(2 * delta_target / K, widths / (LATTICE_POINTS - 2 * K))
+            # the rounding must also be small against the spread of the ratio itself
+            spread = np.sqrt(sum(wk**2 * self._count_law(k, copies, s)[2] for k, wk in enumerate(w)))
+            target = min(delta_target, 0.05 * spread) if spread > 0 else delta_target
+            spacing = max(2 * target / K, widths / (LATTICE_POINTS - 2 * K), 1e-300)
         cells = [self._cells(k, copies, bulks[k], spacing) for k in range(K)]
         delta = float(sum(c[3] for c in cells)) if K > 1 else 0.0
         results = []
