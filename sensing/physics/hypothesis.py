@@ -1489,7 +1489,6 @@ class IndependentOutputs:
             log_miss_ratio = np.log1p(-q1) - np.log1p(-q0)  # ln((1-q1)/(1-q0))
             self.weights = -L[finite] - log_miss_ratio
             self.offset = float(log_miss_ratio.sum())
-            self.multiplicity = np.ones(finite.sum())
             self._finite = (q0, q1, L[finite])
         else:
             self._log_dark1 = -float(m1[only1].sum())
@@ -1510,7 +1509,6 @@ class IndependentOutputs:
             a0, a1, ratios = np.array(a0, float), np.array(a1, float), np.array(ratios, float)
             self.weights = -ratios
             self.offset = -float((a1 - a0).sum()) if a0.size else 0.0
-            self.multiplicity = np.ones(a0.size)
             self._finite = (a0, a1, ratios)
         self._groups = poisson_groups(m0, m1) if family == "poisson" else None
 
