@@ -24,9 +24,7 @@ def _analysis(**settings):
 
 def _exponent_per_photon(detector, separation, relative_brightness=0.5, photons=EPS):
     scene = build_scene(separation=separation, relative_brightness=relative_brightness, photons_per_copy=photons)
-    n = len(detector.output_labels(scene.prepare(detector.accepts)))
-    stats = {"copies": np.array([[100, 100]]), "totals": np.zeros((1, 2, n), dtype=np.int64)}
-    return _analysis(monte_carlo=False).analyze_detector(scene, detector, stats)["chernoff"] / photons
+    return _analysis(monte_carlo=False).outcome_laws(scene, detector)[2].chernoff_exponent().exponent / photons
 
 
 @pytest.mark.parametrize("d", [0.01, 0.1, 0.5, 1.0, 2.0])

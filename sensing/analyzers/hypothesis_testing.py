@@ -4,22 +4,26 @@ H0: one source carrying all the light, at the scene's separation 0
 (``scene.prepare(ThermalLight, {"separation": 0.0})``); H1: the configured two sources. For every
 detector:
 
-* **Exponents per copy** from the exact per-copy mean counts :math:`m_{h,k}` of the detector's
-  outcome model (efficiency and dark counts included), in the weak-light (Poisson) model:
-  Chernoff :math:`\xi = \max_s\sum_k[s m_0 + (1-s)m_1 - m_0^s m_1^{1-s}]` and Stein
-  :math:`D(m_0\|m_1)` (:mod:`sensing.physics.hypothesis`).
-* **Exact error probability** of the likelihood-ratio test on the totals of c copies, in the
-  Poisson-totals model :math:`T_k \sim \mathrm{Pois}(c\,m_{h,k})` independent (exact in the
-  weak-light limit): outputs with equal log ratios are merged, outputs that only one hypothesis
-  lights are merged, ancillary outputs dropped; with at most two groups left the Bayes error is
-  summed exactly (:func:`two_group_bayes_error`), otherwise it is NaN and the Chernoff bound and
-  the Monte Carlo remain.
+* **The detector's law**: from the exact per-copy means of the detector's outcome model
+  (efficiency and dark counts included), its outputs as independent Poisson counts
+  (number-resolving) or Bernoulli clicks (threshold; exact click probabilities)
+  (:class:`~sensing.physics.hypothesis.IndependentOutputs`): exact for weak or coherent light,
+  it neglects thermal bunching (order photons_per_copy per detected photon).
+* **Exponents per copy** of that law: Chernoff :math:`\xi` and Stein :math:`D(P_0\|P_1)`.
+* **Exact error probabilities** of the likelihood-ratio test on the totals of c copies, for
+  every counting detector: the Bayes error (symmetric setting) and the miss of the randomised
+  Neyman-Pearson test at ``false_alarm`` (asymmetric), with a bound on their numerical error
+  (``*_accuracy``): closed-form sums for up to two likelihood-ratio groups, otherwise the law of
+  the log ratio on a lattice (exact cell probabilities, tilted FFT convolution, rigorous
+  bracket); ``copies_needed`` from them by root finding.
 * **Monte Carlo**: the same LRT applied to the pipeline's H1 totals (exact thermal samplers) and
   to H0 totals drawn here from the H0 outcome model with the analysis seed.
 * **Quantum limits** from the exact thermal states (any photons per copy): quantum Chernoff
   exponent, quantum relative entropy, Helstrom error of k stored copies (k in ``stored_copies``),
-  against the exact error of every (few-output) configured per-copy receiver on k copies,
-  computed from the generating function of its thermal counts (:func:`per_copy_receiver_error`).
+  against the exact error of every (few-output) configured per-copy receiver on k copies
+  (:func:`per_copy_receiver_error`) and of the single-copy Helstrom measurement repeated on
+  each copy with the optimal decision on the k outcomes.
+* **Observing time** when the scene has ``copies_per_second()`` (physical units).
 """
 
 from __future__ import annotations
@@ -38,12 +42,16 @@ from sensing.contracts.analysis import Analysis, sweep_dims
 from sensing.contracts.seeds import generator
 from sensing.contracts.states import ThermalLight
 from sensing.physics.hypothesis import (
+    IndependentOutputs,
     binary_spade_exponent,
-    poisson_chernoff_exponent,
-    relative_entropy,
+    bayes_error,
+    poisson_groups as _groups,
     thermal_chernoff_exponent,
+    thermal_density_matrices,
     thermal_helstrom_error,
     thermal_relative_entropy,
+    thermal_repeated_helstrom_error,
+    two_group_bayes_error,
 )
 
 
@@ -63,6 +71,10 @@ class HypothesisTestingSettings(BaseModel):
 
 SETTINGS = ["symmetric", "asymmetric"]
 
+#: Lattice rounding bound used while searching copies_needed (a few per cent on the error
+#: probability, well under 1 % on the copies once the exponent dominates).
+SEARCH_DELTA = 0.2
+
 SCHEMA = {
     "photons_per_copy": ("mean photons per copy reaching the detectors", "1"),
     "detected_photons_per_copy": ("mean detected signal photons per copy under H1", "1"),
@@ -73,118 +85,86 @@ SCHEMA = {
     "quantum_chernoff_exponent_per_photon": ("quantum_chernoff_exponent / photons_per_copy", "nat"),
     "weak_light_quantum_chernoff_exponent_per_photon": ("Poisson-model quantum Chernoff exponent per photon, 1 - <psi0|rho1|psi0>", "nat"),
     "quantum_relative_entropy": ("quantum relative entropy D(rho0||rho1) per copy of the exact thermal states", "nat"),
-    "error_probability": ("exact Bayes error of the likelihood-ratio test on the totals (Poisson model; NaN: not computable)", "1"),
-    "chernoff_bound": ("Chernoff upper bound on the Bayes error of the detector's test", "1"),
+    "error_probability": ("exact Bayes error of the likelihood-ratio test on the totals (independent Poisson / click outputs)", "1"),
+    "error_probability_accuracy": ("bound on the relative numerical error of error_probability", "1"),
+    "miss_probability": ("exact miss probability of the randomised Neyman-Pearson test at false_alarm (independent outputs)", "1"),
+    "miss_probability_accuracy": ("bound on the relative numerical error of miss_probability", "1"),
+    "chernoff_bound": ("Chernoff upper bound on the Bayes error of the detector's test, optimised at each copies", "1"),
     "quantum_chernoff_bound": ("quantum Chernoff upper bound on the Helstrom error of the copies", "1"),
-    "error_probability_monte_carlo": ("Bayes error of the likelihood-ratio test on simulated totals", "1"),
+    "error_probability_monte_carlo": ("Bayes error of the likelihood-ratio test on simulated totals (thermal samplers)", "1"),
     "error_probability_standard_error": ("standard error of error_probability_monte_carlo", "1"),
-    "copies_needed": ("copies for target_error: exact (symmetric, NaN if not computable) / Stein estimate (asymmetric)", "1"),
+    "copies_needed": ("copies for target_error: exact Bayes error (symmetric) / exact Neyman-Pearson miss at false_alarm (asymmetric)", "1"),
     "copies_needed_chernoff": ("copies after which the Chernoff bound is below target_error (symmetric; sufficient)", "1"),
+    "copies_needed_stein": ("Stein estimate ln(1/target_error) / stein_exponent of the asymmetric copies", "1"),
     "quantum_copies_needed": ("copies for target_error at the quantum exponent: Chernoff (symmetric) / Stein (asymmetric) estimate", "1"),
+    "observing_time_needed": ("copies_needed / copies_per_second of the scene (NaN: the scene gives no copies_per_second)", "s"),
+    "quantum_observing_time_needed": ("quantum_copies_needed / copies_per_second of the scene (NaN: no copies_per_second)", "s"),
     "helstrom_error": ("Helstrom error of a collective measurement on k stored copies (exact thermal states)", "1"),
     "helstrom_truncation_error": ("bound on the photon-number truncation error of helstrom_error", "1"),
+    "repeated_helstrom_error": ("exact Bayes error of the single-copy Helstrom measurement repeated on each of k copies, optimal decision on the k outcomes", "1"),
     "per_copy_receiver_error": ("exact Bayes error of the detector's per-copy counts on k copies (thermal; NaN if > 3 outputs)", "1"),
     "best_per_copy_receiver_error": ("smallest per_copy_receiver_error over the detectors", "1"),
+    "best_repeated_measurement_error": ("smallest of best_per_copy_receiver_error and repeated_helstrom_error: the best repeated per-copy measurement computed", "1"),
     "memory_gain": ("best_per_copy_receiver_error - helstrom_error", "1"),
+    "memory_gain_over_repeated_measurement": ("best_repeated_measurement_error - helstrom_error: what a memory gains over the best repeated per-copy measurement computed", "1"),
 }
 
 
-# -- the likelihood-ratio test in the Poisson-totals model -------------------------------------------
-def _groups(m0, m1, rtol=1e-12):
-    """Merge outputs into groups with one log ratio: returns [(a0, a1), ...] (ancillary outputs dropped)."""
-    m0, m1 = np.asarray(m0, float), np.asarray(m1, float)
-    only1 = (m0 == 0) & (m1 > 0)
-    only0 = (m1 == 0) & (m0 > 0)
-    both = (m0 > 0) & (m1 > 0)
-    groups = []
-    if only1.any():
-        groups.append((0.0, float(m1[only1].sum())))
-    if only0.any():
-        groups.append((float(m0[only0].sum()), 0.0))
-    idx = np.flatnonzero(both)
-    ratios = np.log(m1[idx]) - np.log(m0[idx])
-    order = np.argsort(ratios)
-    current, ref = [], None
-    for i in order:
-        if ref is None or abs(ratios[i] - ref) > rtol * max(1.0, abs(ref)) + 1e-15:
-            if current:
-                groups.append(current)
-            current, ref = [idx[i]], ratios[i]
-        else:
-            current.append(idx[i])
-    if current:
-        groups.append(current)
-    out = []
-    for g in groups:
-        if isinstance(g, tuple):
-            out.append(g)
-        else:
-            a0, a1 = float(m0[g].sum()), float(m1[g].sum())
-            if abs(np.log(a1) - np.log(a0)) > 1e-15:  # equal rates: ancillary
-                out.append((a0, a1))
-    return out
+def log_likelihood_ratio(totals, copies, m0, m1, family="poisson"):
+    r""":math:`\lambda = \ln P_1/P_0` of the totals in the independent-outputs model (+-inf where one hypothesis is impossible)."""
+    return IndependentOutputs(m0, m1, family).log_likelihood_ratio(totals, copies)
 
 
-def _inner(lw0, lw1, a0, a1, c):
-    r"""log of :math:`\sum_t \min(w_0\,\mathrm{Pois}(t; c a_0), w_1\,\mathrm{Pois}(t; c a_1))`, vectorised over w."""
-    if a0 == a1:
-        return np.minimum(lw0, lw1)
-    if a0 == 0:
-        return np.minimum(lw0, lw1 - c * a1)
-    if a1 == 0:
-        return np.minimum(lw0 - c * a0, lw1)
-    # w1 Pois1 > w0 Pois0  <=>  t ln(a1/a0) > lw0 - lw1 + c (a1 - a0)
-    slope = np.log(a1) - np.log(a0)
-    t = np.floor((lw0 - lw1 + c * (a1 - a0)) / slope)
-    if slope > 0:  # t_A > t*: min is the H0 term (sf); t_A <= t*: the H1 term (cdf)
-        h0, h1 = poisson.logsf(t, c * a0), poisson.logcdf(t, c * a1)
-    else:
-        h0, h1 = poisson.logcdf(t, c * a0), poisson.logsf(t, c * a1)
-        # t_A <= t*: H1 larger (slope < 0 flips); the boundary t = t* itself belongs to the H0 term
-    return np.logaddexp(lw0 + h0, lw1 + h1)
+def copies_for_error(error, target: float, guess: float, iterations: int = 12, step: float = 1.4) -> float:
+    r"""Smallest copies c with ``error(c)`` <= ``target``, for an error falling with c.
 
-
-def two_group_bayes_error(groups, copies: float, prior: float = 0.5) -> float:
-    r"""Exact Bayes error of the LRT on independent Poisson totals of at most two groups.
-
-    .. math:: P_e = \sum_{t_B}\sum_{t_A}\min\big[\pi_0 P_0(t_A)P_0(t_B),\ \pi_1 P_1(t_A)P_1(t_B)\big],
-
-    the inner sum in closed form (the likelihood ratio is monotone in :math:`t_A`, so it splits
-    into one Poisson tail per hypothesis), the outer one over the bulk of both hypotheses
-    (14 standard deviations plus 50 counts either side: the dropped tails are below 1e-40). Returns NaN for more than two groups.
+    Bracketed by factors of ``step`` from ``guess``, then regula falsi (Illinois) on
+    :math:`\ln\,\mathrm{error}` against :math:`\ln c` (nearly linear once the exponent
+    dominates) to a relative width of 2e-3 in c. Returns the upper end of the bracket (where
+    the error is at most ``target``); ``inf`` when no c below 1e18 reaches it.
     """
-    c = float(copies)
-    if len(groups) > 2:
-        return float("nan")
-    lw0, lw1 = np.log(prior), np.log1p(-prior)
-    if not groups:
-        return float(min(prior, 1 - prior))
-    if len(groups) == 1:
-        (a0, a1), = groups
-        return float(np.exp(_inner(np.array([lw0]), np.array([lw1]), a0, a1, c))[0])
-    (a0, a1), (b0, b1) = sorted(groups, key=lambda g: max(g))  # enumerate the group with fewer counts
-    parts = []
-    for mean in (c * a0, c * a1):  # the bulk of each hypothesis: 14 s.d. plus 50 counts (tails < 1e-40)
-        spread = 14 * np.sqrt(mean) + 50
-        parts.append(np.arange(max(0.0, np.floor(mean - spread)), np.ceil(mean + spread) + 1))
-    t = np.unique(np.concatenate(parts))
-    with np.errstate(divide="ignore"):
-        l0 = lw0 + (poisson.logpmf(t, c * a0) if a0 > 0 else np.where(t == 0, 0.0, -np.inf))
-        l1 = lw1 + (poisson.logpmf(t, c * a1) if a1 > 0 else np.where(t == 0, 0.0, -np.inf))
-        terms = _inner(l0, l1, b0, b1, c)
-    return float(np.exp(logsumexp(terms)))
+    def f(c):
+        e = error(c)
+        return np.log(max(e, 1e-320)) - np.log(target)
 
-
-def log_likelihood_ratio(totals, copies, m0, m1):
-    r""":math:`\lambda = \ln P_1/P_0 = \sum_k T_k\ln(m_{1k}/m_{0k}) - c\sum_k(m_{1k}-m_{0k})` of Poisson totals (+-inf where one hypothesis is impossible)."""
-    totals = np.asarray(totals, float)
-    copies = np.asarray(copies, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where((m0 > 0) & (m1 > 0), np.log(np.where(m1 > 0, m1, 1)) - np.log(np.where(m0 > 0, m0, 1)), 0.0)
-        finite = totals @ ratio - copies * (m1.sum() - m0.sum())
-    impossible0 = (totals[..., (m0 == 0) & (m1 > 0)] > 0).any(axis=-1)
-    impossible1 = (totals[..., (m1 == 0) & (m0 > 0)] > 0).any(axis=-1)
-    return np.where(impossible0 & ~impossible1, np.inf, np.where(impossible1 & ~impossible0, -np.inf, finite))
+    lo, hi = guess, guess
+    f_lo = f_hi = f(guess)
+    for _ in range(60):
+        if f_hi <= 0:
+            break
+        lo, f_lo = hi, f_hi
+        hi *= step
+        if hi > 1e18:
+            return float("inf")
+        f_hi = f(hi)
+    if f_lo <= 0:  # the guess already meets the target: walk down
+        for _ in range(60):
+            hi, f_hi = lo, f_lo
+            lo /= step
+            if lo < 1e-6:
+                return float(hi)
+            f_lo = f(lo)
+            if f_lo > 0:
+                break
+    x_lo, x_hi = np.log(lo), np.log(hi)
+    side = 0
+    for _ in range(iterations):
+        if x_hi - x_lo < 2e-3:
+            break
+        x = x_hi - f_hi * (x_hi - x_lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (x_lo + x_hi)
+        x = min(max(x, x_lo + 1e-3 * (x_hi - x_lo)), x_hi - 1e-3 * (x_hi - x_lo))
+        fx = f(np.exp(x))
+        if fx > 0:
+            x_lo, f_lo = x, fx
+            if side == -1:
+                f_hi /= 2
+            side = -1
+        else:
+            x_hi, f_hi = x, fx
+            if side == 1:
+                f_lo /= 2
+            side = 1
+    return float(np.exp(x_hi))
 
 
 # -- exact per-copy receivers on k copies (thermal counts) -----------------------------------------
@@ -250,22 +230,31 @@ class HypothesisTesting(Analysis):
     def _lights(self, scene):
         return scene.prepare(ThermalLight, {"separation": 0.0}), scene.prepare(ThermalLight)
 
-    def analyze_detector(self, scene, detector, statistics, seed=None):
-        s = self.settings
+    def outcome_laws(self, scene, detector):
+        """The detector's outcome models under H0 and H1 and their independent-outputs law
+        (counts: Poisson outputs; clicks: Bernoulli outputs with the exact click probabilities)."""
         light0, light1 = self._lights(scene)
         model0, model1 = detector.outcome_model(light0), detector.outcome_model(light1)
         m0, m1 = np.asarray(model0.mean(), float), np.asarray(model1.mean(), float)
-        # Threshold outputs: the click probabilities stand in for the Poisson rates (weak light).
-        bound = poisson_chernoff_exponent(m0, m1)
-        stein = float(relative_entropy(m0, m1))
-        groups = _groups(m0, m1)
+        family = "bernoulli" if getattr(model0, "family", "counts") == "clicks" else "poisson"
+        return model0, model1, IndependentOutputs(m0, m1, family)
+
+    def analyze_detector(self, scene, detector, statistics, seed=None):
+        s = self.settings
+        model0, model1, outputs = self.outcome_laws(scene, detector)
+        bound = outputs.chernoff_exponent()
+        stein = outputs.stein_exponent()
         copies = np.asarray(statistics["copies"], float)[:, 0]
-        exact = np.array([two_group_bayes_error(groups, c, s.prior) for c in copies])
-        sval = float(bound.s)
-        chernoff_bound = s.prior**sval * (1 - s.prior) ** (1 - sval) * np.exp(-copies * float(bound.exponent))
-        result = {"chernoff": float(bound.exponent), "chernoff_s": sval, "stein": stein, "exact": exact,
+        bayes = [outputs.bayes_error(c, s.prior) for c in copies]
+        neyman = [outputs.neyman_pearson_miss(c, s.false_alarm) for c in copies]
+        chernoff_bound = np.array([np.exp(-outputs.chernoff_bound(c, s.prior).exponent) for c in copies])
+        result = {"chernoff": float(bound.exponent), "chernoff_s": float(bound.s), "stein": stein,
+                  "exact": np.array([b.probability for b in bayes]),
+                  "exact_accuracy": np.array([b.relative_accuracy for b in bayes]),
+                  "miss": np.array([n.probability for n in neyman]),
+                  "miss_accuracy": np.array([n.relative_accuracy for n in neyman]),
                   "chernoff_bound": chernoff_bound, "detected": float(np.sum(model1.signal_mean())),
-                  "copies_needed": self._copies_needed(groups, float(bound.exponent), sval, stein)}
+                  "copies_needed": self._copies_needed(outputs, float(bound.exponent), stein)}
         mc = np.full(copies.shape, np.nan)
         se = np.full(copies.shape, np.nan)
         if s.monte_carlo and seed is not None:
@@ -278,36 +267,35 @@ class HypothesisTesting(Analysis):
             draws = np.array([[model0.sample_statistics(rng, int(c))["totals"] for c in increments] for _ in range(reps)])
             totals0 = np.cumsum(draws, axis=1).transpose(1, 0, 2)  # (checkpoints, R, n)
             for j, c in enumerate(copies):
-                miss = np.mean(log_likelihood_ratio(totals1[j], c, m0, m1) <= threshold)  # H1 true, decided H0
-                alarm = np.mean(log_likelihood_ratio(totals0[j], c, m0, m1) > threshold)
+                miss = np.mean(outputs.log_likelihood_ratio(totals1[j], c) <= threshold)  # H1 true, decided H0
+                alarm = np.mean(outputs.log_likelihood_ratio(totals0[j], c) > threshold)
                 mc[j] = s.prior * alarm + (1 - s.prior) * miss
                 se[j] = np.sqrt((s.prior**2 * alarm * (1 - alarm) + (1 - s.prior) ** 2 * miss * (1 - miss)) / reps)
         result["monte_carlo"], result["standard_error"] = mc, se
         result["per_copy"] = np.array([per_copy_receiver_error(model0, model1, k, s.prior) for k in s.stored_copies])
         return result
 
-    def _copies_needed(self, groups, xi, s_opt, stein):
+    def _copies_needed(self, outputs, xi, stein):
+        """Copies for target_error: exact symmetric (Bayes error) and asymmetric (NP miss), the
+        Chernoff-bound count (sufficient) and the Stein estimate."""
         st = self.settings
         target = st.target_error
-        if len(groups) <= 2 and xi > 0:
-            lo, hi = 0.0, max(4.0 * np.log(1 / target) / xi, 1.0)
-            while two_group_bayes_error(groups, hi, st.prior) > target and hi < 1e18:
-                hi *= 4
-            for _ in range(60):  # bisection in log copies (the error falls with copies up to lattice ripples)
-                mid = np.sqrt(max(lo, 1e-300) * hi) if lo > 0 else hi / 2
-                if two_group_bayes_error(groups, mid, st.prior) > target:
-                    lo = mid
-                else:
-                    hi = mid
-                if lo > 0 and hi / lo < 1 + 1e-6:
-                    break
-            symmetric = hi
+        if xi > 0:
+            guess = max(np.log(0.5 / target) / xi, 1e-3)
+            sufficient = copies_for_error(lambda c: np.exp(-outputs.chernoff_bound(c, st.prior).exponent), target, guess)
+            # the exact error sits below the Chernoff bound by a slowly varying prefactor
+            symmetric = copies_for_error(lambda c: outputs.bayes_error(c, st.prior, SEARCH_DELTA).probability, target,
+                                         max(0.8 * sufficient, 1e-3) if np.isfinite(sufficient) else guess)
         else:
-            symmetric = float("nan")
+            symmetric = sufficient = float("inf")
         with np.errstate(divide="ignore"):
-            asymmetric = np.log(1 / target) / stein if stein > 0 else float("inf")
-            sufficient = max(np.log(st.prior**s_opt * (1 - st.prior) ** (1 - s_opt) / target), 0.0) / xi if xi > 0 else float("inf")
-        return [float(symmetric), float(asymmetric)], float(sufficient)
+            stein_estimate = np.log(1 / target) / stein if stein > 0 else float("inf")
+        if stein > 0:
+            guess = max(min(stein_estimate, 1e17), 1e-3) if np.isfinite(stein) else 1.0
+            asymmetric = copies_for_error(lambda c: outputs.neyman_pearson_miss(c, st.false_alarm, SEARCH_DELTA).probability, target, guess)
+        else:
+            asymmetric = float("inf")
+        return [float(symmetric), float(asymmetric)], float(sufficient), float(stein_estimate)
 
     def analyze_scene(self, scene, references=()):
         s = self.settings
@@ -316,12 +304,19 @@ class HypothesisTesting(Analysis):
         q = thermal_chernoff_exponent(corr0, corr1)
         d_q = thermal_relative_entropy(corr0, corr1)
         helstrom = [thermal_helstrom_error(corr0, corr1, copies=k, prior=s.prior, max_photons=s.max_photons) for k in s.stored_copies]
+        repeated = [thermal_repeated_helstrom_error(corr0, corr1, copies=k, prior=s.prior, max_photons=s.max_photons)
+                    for k in s.stored_copies]
         values = scene.values()
         weak = float(binary_spade_exponent(values["separation"], values.get("relative_brightness", 0.5), scene.settings.psf_sigma))
+        rate = getattr(scene, "copies_per_second", None)
+        rate = rate() if callable(rate) else rate
+        rate = float(rate) if isinstance(rate, (int, float, np.floating)) and not isinstance(rate, bool) and rate > 0 else float("nan")
         return {"quantum_chernoff": float(q.exponent), "quantum_s": float(q.s), "quantum_relative_entropy": float(d_q),
                 "weak_quantum_chernoff_per_photon": weak,
                 "helstrom": np.array([h.error_probability for h in helstrom]),
                 "helstrom_truncation": np.array([h.truncation_error for h in helstrom]),
+                "repeated_helstrom": np.array(repeated),
+                "copies_per_second": rate,
                 "photons_per_copy": float(scene.photons_per_copy)}
 
     def point_dataset(self, config, scene_result, detector_results, detector_names):
@@ -342,6 +337,9 @@ class HypothesisTesting(Analysis):
         ds["weak_light_quantum_chernoff_exponent_per_photon"] = ((), scene_result["weak_quantum_chernoff_per_photon"])
         ds["quantum_relative_entropy"] = ((), scene_result["quantum_relative_entropy"])
         ds["error_probability"] = (("detector", "copies"), stack("exact"))
+        ds["error_probability_accuracy"] = (("detector", "copies"), stack("exact_accuracy"))
+        ds["miss_probability"] = (("detector", "copies"), stack("miss"))
+        ds["miss_probability_accuracy"] = (("detector", "copies"), stack("miss_accuracy"))
         ds["chernoff_bound"] = (("detector", "copies"), stack("chernoff_bound"))
         sq = scene_result["quantum_s"]
         ds["quantum_chernoff_bound"] = ("copies", s.prior**sq * (1 - s.prior) ** (1 - sq) * np.exp(-copies * xi_q))
@@ -349,15 +347,22 @@ class HypothesisTesting(Analysis):
         ds["error_probability_standard_error"] = (("detector", "copies"), stack("standard_error"))
         ds["copies_needed"] = (("detector", "setting"), np.array([d["copies_needed"][0] for d in detector_results]))
         ds["copies_needed_chernoff"] = ("detector", np.array([d["copies_needed"][1] for d in detector_results]))
+        ds["copies_needed_stein"] = ("detector", np.array([d["copies_needed"][2] for d in detector_results]))
         with np.errstate(divide="ignore"):
             d_q = scene_result["quantum_relative_entropy"]
             ds["quantum_copies_needed"] = ("setting", np.array([np.log(0.5 / s.target_error) / xi_q if xi_q > 0 else np.inf,
                                                                 np.log(1 / s.target_error) / d_q if d_q > 0 else np.inf]))
+        rate = scene_result["copies_per_second"]
+        ds["observing_time_needed"] = ds["copies_needed"] / rate
+        ds["quantum_observing_time_needed"] = ds["quantum_copies_needed"] / rate
         ds["helstrom_error"] = ("stored_copies", scene_result["helstrom"])
         ds["helstrom_truncation_error"] = ("stored_copies", scene_result["helstrom_truncation"])
+        ds["repeated_helstrom_error"] = ("stored_copies", scene_result["repeated_helstrom"])
         ds["per_copy_receiver_error"] = (("detector", "stored_copies"), stack("per_copy"))
         ds["best_per_copy_receiver_error"] = ds["per_copy_receiver_error"].min("detector", skipna=True)
+        ds["best_repeated_measurement_error"] = np.fmin(ds["best_per_copy_receiver_error"], ds["repeated_helstrom_error"])
         ds["memory_gain"] = ds["best_per_copy_receiver_error"] - ds["helstrom_error"]
+        ds["memory_gain_over_repeated_measurement"] = ds["best_repeated_measurement_error"] - ds["helstrom_error"]
         for name, (text, unit) in SCHEMA.items():
             ds[name].attrs.update(long_name=text, units=unit)
         ds["copies"].attrs.update(long_name="copies (temporal modes) of the light", units="1")
@@ -400,7 +405,7 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
         col = colors[i % len(colors)]
         exact = p["error_probability"].values
         if np.any(np.isfinite(exact)):
-            ax.loglog(c, exact, "-", color=col, label=f"{det} exact (Poisson)")
+            ax.loglog(c, exact, "-", color=col, label=f"{det} exact")
         ax.loglog(c, p["chernoff_bound"].values, ":", color=col, alpha=0.7)
         mc, se = p["error_probability_monte_carlo"].values, p["error_probability_standard_error"].values
         ok = np.isfinite(mc) & (mc > 0)
@@ -415,6 +420,24 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_title(f"one source or two ({note})" if note else "one source or two", fontsize=9)
     fig.tight_layout()
     paths.append(out / "error_probability.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4.4))
+    k = point["stored_copies"].values
+    curves = [("helstrom_error", "collective (Helstrom) on k stored copies", "k-"),
+              ("repeated_helstrom_error", "single-copy Helstrom repeated, optimal decision", "s--"),
+              ("best_per_copy_receiver_error", "best configured detector on k copies", "o:")]
+    for name, label, style in curves:
+        gap = 0.5 - point[name].values  # equal priors: the distance below a guess
+        if np.any(np.isfinite(gap) & (gap > 0)):
+            ax.semilogy(k, np.where(gap > 0, gap, np.nan), style, label=label)
+    ax.set_xlabel("copies k")
+    ax.set_ylabel("1/2 - error probability")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(f"memory against repeated measurement ({note})" if note else "memory against repeated measurement", fontsize=9)
+    fig.tight_layout()
+    paths.append(out / "memory.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     if "separation" in sweep_dims(ds):
@@ -439,7 +462,7 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
 
 def hypothesis_summary(ds: xr.Dataset) -> str:
     sweep = sweep_dims(ds)
-    header = [*sweep, "detector", "xi/photon", "xi/xi_Q", "copies_needed(sym)", "P_e@last", "MC@last"]
+    header = [*sweep, "detector", "xi/photon", "xi/xi_Q", "copies_needed(sym)", "copies_needed(asym)", "P_e@last", "+-rel", "MC@last"]
     stacked = ds.stack(point=sweep) if sweep else ds.expand_dims(point=[0])
     rows = []
     for i in range(stacked.sizes["point"]):
@@ -453,7 +476,9 @@ def hypothesis_summary(ds: xr.Dataset) -> str:
             rows.append(coords + [str(det), f"{float(s['chernoff_exponent_per_photon']):.4g}",
                                   f"{xi / xq:.3f}" if xq > 0 else "n/a",
                                   f"{float(s['copies_needed'].sel(setting='symmetric')):.3g}",
-                                  f"{float(last['error_probability']):.3g}", f"{float(last['error_probability_monte_carlo']):.3g}"])
+                                  f"{float(s['copies_needed'].sel(setting='asymmetric')):.3g}",
+                                  f"{float(last['error_probability']):.3g}", f"{float(last['error_probability_accuracy']):.1g}",
+                                  f"{float(last['error_probability_monte_carlo']):.3g}"])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

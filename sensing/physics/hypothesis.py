@@ -87,6 +87,11 @@ __all__ = [
     "thermal_density_matrices",
     "thermal_chernoff_exponent_fock",
     "thermal_helstrom_error",
+    "thermal_repeated_helstrom_error",
+    "IndependentOutputs",
+    "ExactError",
+    "two_group_bayes_error",
+    "poisson_groups",
     "direct_imaging_rates",
     "camera_rates",
     "binary_spade_rates",
@@ -1055,6 +1060,43 @@ def thermal_helstrom_error(
     return HelstromError(float(0.5 * (1 - norm)), float(error))
 
 
+def thermal_repeated_helstrom_error(corr0, corr1, copies: int = 1, prior: float = 0.5, max_photons: int = 2) -> float:
+    r"""Exact Bayes error of the single-copy Helstrom measurement repeated on each of k copies.
+
+    The single-copy Helstrom measurement projects on the positive and negative parts of
+    :math:`\pi_0\rho_0 - \pi_1\rho_1`. Both thermal states commute with the total photon
+    number, so it first reads the photon number n (which loses nothing) and then projects
+    with :math:`P_\pm^{(n)}`, the spectral projectors of :math:`\pi_0B_{0,n} - \pi_1B_{1,n}`
+    in block n. Blocks above ``max_photons`` are not split: their outcome is "more than
+    ``max_photons`` photons" (a legitimate measurement, worse than Helstrom's on those blocks
+    by at most their weight). Each copy gives one of :math:`2(n_{\max}+1)+1` outcomes with
+
+    .. math:: p_h(n, \pm) = \mathrm{tr}\,P_\pm^{(n)}B_{h,n},\qquad p_h(>n_{\max}) = t_h,
+
+    and the optimal classical decision on k i.i.d. outcomes errs with :func:`bayes_error`
+    (exact sum over the types). At k = 1 this is the single-copy Helstrom error up to the
+    unsplit tail.
+
+    Returns
+    -------
+    float
+    """
+    prior = _check_prior(prior)
+    blocks, tail = thermal_density_matrices(corr0, corr1, max_photons)
+    p0, p1 = [], []
+    for b0, b1 in blocks:
+        lam, vec = np.linalg.eigh(prior * b0 - (1 - prior) * b1)
+        plus = vec[:, lam > 0]
+        for p, b in ((p0, b0), (p1, b1)):
+            inside = float(np.trace(plus.conj().T @ b @ plus).real) if plus.size else 0.0
+            whole = float(np.trace(b).real)
+            p.extend([max(inside, 0.0), max(whole - inside, 0.0)])
+    p0.append(tail.null)
+    p1.append(tail.alternative)
+    p0, p1 = np.array(p0), np.array(p1)
+    return bayes_error(p0 / p0.sum(), p1 / p1.sum(), int(copies), prior)
+
+
 # ======================================================================================
 # 4. Detector outcome rates (weak-source, per emitted photon)
 # ======================================================================================
@@ -1257,3 +1299,655 @@ def sliver_exponent(separation, relative_brightness=0.5, sigma=1.0):
     r"""SLIVER Poisson exponent per photon: :math:`P_1(\text{odd})`; at e = 1/2, :math:`(1 - e^{-d^2/(8\sigma^2)})/2`."""
     d, e = _check_source(separation, relative_brightness, sigma)
     return (0.5 * _neg_expm1_mixture((e * d) ** 2 / (2 * sigma**2), ((1 - e) * d) ** 2 / (2 * sigma**2), e))[()]
+
+
+# ======================================================================================
+# 5. Exact error probabilities of a counting detector's likelihood-ratio test on c copies
+# ======================================================================================
+
+
+def poisson_groups(m0, m1, rtol=1e-12):
+    """Merge Poisson outputs into groups with one log ratio: ``[(a0, a1), ...]``.
+
+    Outputs lit under one hypothesis only are merged into one group per hypothesis; outputs
+    with equal rates are ancillary and dropped.
+    """
+    m0, m1 = np.asarray(m0, float), np.asarray(m1, float)
+    only1 = (m0 == 0) & (m1 > 0)
+    only0 = (m1 == 0) & (m0 > 0)
+    both = (m0 > 0) & (m1 > 0)
+    groups = []
+    if only1.any():
+        groups.append((0.0, float(m1[only1].sum())))
+    if only0.any():
+        groups.append((float(m0[only0].sum()), 0.0))
+    idx = np.flatnonzero(both)
+    ratios = np.log(m1[idx]) - np.log(m0[idx])
+    order = np.argsort(ratios)
+    current, ref = [], None
+    for i in order:
+        if ref is None or abs(ratios[i] - ref) > rtol * max(1.0, abs(ref)) + 1e-15:
+            if current:
+                groups.append(current)
+            current, ref = [idx[i]], ratios[i]
+        else:
+            current.append(idx[i])
+    if current:
+        groups.append(current)
+    out = []
+    for g in groups:
+        if isinstance(g, tuple):
+            out.append(g)
+        else:
+            a0, a1 = float(m0[g].sum()), float(m1[g].sum())
+            if abs(np.log(a1) - np.log(a0)) > 1e-15:  # equal rates: ancillary
+                out.append((a0, a1))
+    return out
+
+
+def _poisson_min_tail_sum(lw0, lw1, a0, a1, c):
+    r"""log of :math:`\sum_t \min(w_0\,\mathrm{Pois}(t; c a_0), w_1\,\mathrm{Pois}(t; c a_1))`, vectorised over w."""
+    if a0 == a1:
+        return np.minimum(lw0, lw1)
+    if a0 == 0:
+        return np.minimum(lw0, lw1 - c * a1)
+    if a1 == 0:
+        return np.minimum(lw0 - c * a0, lw1)
+    # w1 Pois1 > w0 Pois0  <=>  t ln(a1/a0) > lw0 - lw1 + c (a1 - a0)
+    slope = np.log(a1) - np.log(a0)
+    t = np.floor((lw0 - lw1 + c * (a1 - a0)) / slope)
+    if slope > 0:  # t > t*: min is the H0 term (sf); t <= t*: the H1 term (cdf)
+        h0, h1 = poisson.logsf(t, c * a0), poisson.logcdf(t, c * a1)
+    else:
+        h0, h1 = poisson.logcdf(t, c * a0), poisson.logsf(t, c * a1)
+    return np.logaddexp(lw0 + h0, lw1 + h1)
+
+
+def two_group_bayes_error(groups, copies: float, prior: float = 0.5) -> float:
+    r"""Exact Bayes error of the LRT on independent Poisson totals of at most two groups.
+
+    .. math:: P_e = \sum_{t_B}\sum_{t_A}\min\big[\pi_0 P_0(t_A)P_0(t_B),\ \pi_1 P_1(t_A)P_1(t_B)\big],
+
+    the inner sum in closed form (the likelihood ratio is monotone in :math:`t_A`, so it splits
+    into one Poisson tail per hypothesis), the outer one over the bulk of both hypotheses
+    (14 standard deviations plus 50 counts either side: the dropped tails are below 1e-40).
+    Returns NaN for more than two groups (:class:`IndependentOutputs` handles any number).
+    """
+    c = float(copies)
+    if len(groups) > 2:
+        return float("nan")
+    lw0, lw1 = np.log(prior), np.log1p(-prior)
+    if not groups:
+        return float(min(prior, 1 - prior))
+    if len(groups) == 1:
+        (a0, a1), = groups
+        return float(np.exp(_poisson_min_tail_sum(np.array([lw0]), np.array([lw1]), a0, a1, c))[0])
+    (a0, a1), (b0, b1) = sorted(groups, key=lambda g: max(g))  # enumerate the group with fewer counts
+    parts = []
+    for mean in (c * a0, c * a1):
+        spread = 14 * np.sqrt(mean) + 50
+        parts.append(np.arange(max(0.0, np.floor(mean - spread)), np.ceil(mean + spread) + 1))
+    t = np.unique(np.concatenate(parts))
+    with np.errstate(divide="ignore"):
+        l0 = lw0 + (poisson.logpmf(t, c * a0) if a0 > 0 else np.where(t == 0, 0.0, -np.inf))
+        l1 = lw1 + (poisson.logpmf(t, c * a1) if a1 > 0 else np.where(t == 0, 0.0, -np.inf))
+        terms = _poisson_min_tail_sum(l0, l1, b0, b1, c)
+    return float(np.exp(logsumexp(terms)))
+
+
+class ExactError(NamedTuple):
+    """An error probability with a bound on its numerical error.
+
+    Attributes
+    ----------
+    probability : float
+        Bayes error (symmetric setting) or miss probability (asymmetric setting).
+    relative_accuracy : float
+        Bound on ``|computed - true| / true`` from the lattice rounding, the dropped Poisson /
+        binomial tails and floating point (0 up to round-off where the sum is exact).
+    """
+
+    probability: float
+    relative_accuracy: float
+
+
+#: Tail mass of each output's total left out of the lattice (per hypothesis and output).
+_TAIL = 1e-18
+#: Largest lattice (FFT length) of the log-likelihood ratio.
+LATTICE_POINTS = 1 << 17
+
+
+class IndependentOutputs:
+    r"""A counting detector's outputs as independent Poisson counts or Bernoulli clicks per copy.
+
+    Per copy, output k counts :math:`n_k \sim \mathrm{Pois}(m_{h,k})` (number-resolving) or
+    clicks with probability :math:`q_{h,k}` (threshold), independently across outputs, under
+    hypothesis h. Over c copies the totals :math:`T_k` (Poisson :math:`c\,m_{h,k}` or binomial
+    :math:`(c, q_{h,k})`) are sufficient, and the log-likelihood ratio is linear in them:
+
+    .. math:: \Lambda = \ln\frac{P_1}{P_0} = \sum_k w_k T_k + c\,\kappa,\qquad
+              w_k = \ln\frac{m_{1k}}{m_{0k}},\ \kappa = -\sum_k (m_{1k}-m_{0k})
+              \quad\text{or}\quad
+              w_k = \ln\frac{q_{1k}(1-q_{0k})}{q_{0k}(1-q_{1k})},\ \kappa = \sum_k\ln\frac{1-q_{1k}}{1-q_{0k}} .
+
+    This is the exact law of weak (or coherent) light with dark counts, and of any light whose
+    outputs are Poisson; for thermal light at :math:`\epsilon` photons per copy it neglects the
+    bunching (correlations of order :math:`\epsilon` per detected photon).
+
+    Parameters
+    ----------
+    null, alternative : array_like, shape ``(outputs,)``
+        Per-copy means (``family="poisson"``) or click probabilities (``"bernoulli"``).
+    family : {"poisson", "bernoulli"}
+    log_ratio : array_like, optional
+        :math:`\ln(m_0/m_1)` computed stably by the caller (as :class:`OutcomeRates`).
+
+    Notes
+    -----
+    Outputs lit under one hypothesis only enter as the probability that they stay dark under
+    the other (then the test is sure), ancillary outputs (equal laws) are dropped, and the
+    remaining K outputs are *finite* (Poisson outputs with one log ratio are merged).
+    Error probabilities on c copies (:meth:`bayes_error`, :meth:`neyman_pearson_miss`):
+
+    * K <= 2 Poisson groups: the closed-form double sum :func:`two_group_bayes_error`
+      (Bayes error, exact);
+    * otherwise the law of :math:`\Lambda` under an exponentially tilted measure
+      :math:`P_s \propto P_0^sP_1^{1-s}` (independent Poisson/binomial totals again) on a
+      lattice of spacing :math:`\delta_h`: each output's contribution :math:`w_kT_k` is
+      rounded to the lattice (error at most :math:`\delta_h/2` per output, whatever the counts;
+      exact when K = 1, spacing :math:`|w_1|`) and the outputs are convolved by FFT. Since
+      :math:`\min(\pi_0P_0, \pi_1P_1) = Z_s P_s\,g(\Lambda)` with
+      :math:`g(\lambda) = \min(\pi_0e^{-(1-s)\lambda}, \pi_1e^{s\lambda})` and
+      :math:`|\ln g(\lambda) - \ln g(\lambda')| \le \max(s, 1-s)|\lambda-\lambda'|`, the
+      rounding changes :math:`P_e` by a factor within :math:`e^{\pm\max(s,1-s)\Delta}`,
+      :math:`\Delta = \sum_k \max_t|w_kt - \delta_h\,\mathrm{round}(w_kt/\delta_h)|`; that,
+      the dropped tails (1e-18 per output) and round-off make ``relative_accuracy``. s is the
+      minimiser of the Chernoff bound at c copies, which puts the threshold in the bulk of
+      :math:`P_s`, so error probabilities down to 1e-300 keep their relative precision.
+    """
+
+    def __init__(self, null, alternative, family: str = "poisson", log_ratio=None):
+        if family not in ("poisson", "bernoulli"):
+            raise ValueError(f"family must be 'poisson' or 'bernoulli'; got {family!r}")
+        m0, m1, L = _as_pair(np.atleast_1d(null), np.atleast_1d(alternative), log_ratio)
+        if m0.ndim != 1:
+            raise ValueError("IndependentOutputs takes one parameter point: 1-D null and alternative")
+        if family == "bernoulli" and (np.any(m0 > 1) or np.any(m1 > 1)):
+            raise ValueError("click probabilities must lie in [0, 1]")
+        self.family = family
+        self.null, self.alternative, self.log_ratio = m0, m1, L
+        only1 = (m0 == 0) & (m1 > 0)
+        only0 = (m1 == 0) & (m0 > 0)
+        finite = (m0 > 0) & (m1 > 0) & (L != 0)
+        if family == "bernoulli":
+            self._log_dark1 = float(self.copies_log_zero(m1[only1]))  # per copy: ln P1(no click)
+            self._log_dark0 = float(self.copies_log_zero(m0[only0]))
+            q0, q1 = m0[finite], m1[finite]
+            sure = (q0 >= 1) | (q1 >= 1)
+            if np.any(sure):
+                raise ValueError("a click probability of 1 under one hypothesis only is not supported")
+            log_miss_ratio = np.log1p(-q1) - np.log1p(-q0)  # ln((1-q1)/(1-q0))
+            self.weights = -L[finite] - log_miss_ratio
+            self.offset = float(log_miss_ratio.sum())
+            self._finite = (q0, q1, L[finite])
+        else:
+            self._log_dark1 = -float(m1[only1].sum())
+            self._log_dark0 = -float(m0[only0].sum())
+            # merge outputs with one log ratio (their totals add); the weight is the stable
+            # per-output log ratio of the group's first output
+            idx = np.flatnonzero(finite)
+            idx = idx[np.argsort(L[idx], kind="stable")]
+            a0, a1, ratios = [], [], []
+            for i in idx:
+                if ratios and abs(L[i] - ratios[-1]) <= 1e-12 * max(1.0, abs(ratios[-1])):
+                    a0[-1] += m0[i]
+                    a1[-1] += m1[i]
+                else:
+                    a0.append(m0[i])
+                    a1.append(m1[i])
+                    ratios.append(L[i])
+            a0, a1, ratios = np.array(a0, float), np.array(a1, float), np.array(ratios, float)
+            self.weights = -ratios
+            self.offset = -float((a1 - a0).sum()) if a0.size else 0.0
+            self._finite = (a0, a1, ratios)
+        self._groups = poisson_groups(m0, m1) if family == "poisson" else None
+
+    @staticmethod
+    def copies_log_zero(q):
+        """Per copy, ln P(no click in any of the outputs ``q``)."""
+        return np.log1p(-np.asarray(q, float)).sum()
+
+    # -- exponents --------------------------------------------------------------------
+    def log_chernoff_coefficient(self, s, copies=1.0):
+        r""":math:`\ln\sum P_0^sP_1^{1-s}` of c copies (all outputs), vectorised over s."""
+        s = np.asarray(s, float)
+        m0, m1, L = self.null, self.alternative, self.log_ratio
+        if self.family == "poisson":
+            return -copies * _poisson_divergence(s, m0, m1, L)
+        with np.errstate(divide="ignore"):
+            Lm = np.where((m0 < 1) & (m1 < 1), np.log1p(-np.minimum(m0, 1 - 1e-300)) - np.log1p(-np.minimum(m1, 1 - 1e-300)), 0.0)
+        per_output = (_poisson_divergence(s[..., None], m0[:, None], m1[:, None], L[:, None])
+                      + _poisson_divergence(s[..., None], (1 - m0)[:, None], (1 - m1)[:, None], Lm[:, None]))
+        with np.errstate(divide="ignore"):
+            return copies * np.log1p(-np.minimum(per_output, 1.0)).sum(axis=-1)
+
+    def chernoff_exponent(self) -> ChernoffBound:
+        r"""Chernoff exponent per copy, :math:`-\min_s\ln\sum P_0^sP_1^{1-s}` (s as in :func:`poisson_chernoff_exponent`)."""
+        s, value = _maximize_concave_on_unit_interval(lambda s: -self.log_chernoff_coefficient(s), ())
+        value = max(float(value), 0.0)
+        return ChernoffBound(value, float(s) if value > 0 else 0.5)
+
+    def chernoff_bound(self, copies, prior=0.5) -> ChernoffBound:
+        r"""Chernoff bound at c copies, :math:`\min_s \pi_0^s\pi_1^{1-s}\sum P_0^sP_1^{1-s}` (``exponent``: its log, negated)."""
+        prior = _check_prior(prior)
+        lp0, lp1 = np.log(prior), np.log1p(-prior)
+        s, value = _maximize_concave_on_unit_interval(
+            lambda s: -(s * lp0 + (1 - s) * lp1 + self.log_chernoff_coefficient(s, copies)), ())
+        return ChernoffBound(float(value), float(s))
+
+    def stein_exponent(self) -> float:
+        r"""Relative entropy :math:`D(P_0\|P_1)` per copy (the Stein exponent of the miss probability)."""
+        m0, m1, L = self.null, self.alternative, self.log_ratio
+        if self.family == "poisson":
+            return float(relative_entropy(m0, m1, L))
+        if np.any((m0 >= 1) & (m1 < 1)):
+            return float("inf")
+        ok = m0 < 1
+        q0, q1 = m0[ok], m1[ok]
+        with np.errstate(divide="ignore"):
+            Lm = np.where(q1 < 1, np.log1p(-q0) - np.log1p(-np.minimum(q1, 1 - 1e-300)), np.inf)
+        return float(relative_entropy(q0, q1, L[ok]) + relative_entropy(1 - q0, 1 - q1, Lm))
+
+    def log_likelihood_ratio(self, totals, copies):
+        r""":math:`\ln P_1/P_0` of totals ``(..., outputs)`` over ``copies`` (+-inf where one hypothesis is impossible)."""
+        totals = np.asarray(totals, float)
+        copies = np.asarray(copies, float)
+        m0, m1, L = self.null, self.alternative, self.log_ratio
+        both = (m0 > 0) & (m1 > 0)
+        w = np.where(both, -L, 0.0)
+        if self.family == "poisson":
+            const = -np.where(both, m1 - m0, 0.0).sum()
+        else:
+            lm = np.where(both, np.log1p(-np.minimum(m1, 1 - 1e-16)) - np.log1p(-np.minimum(m0, 1 - 1e-16)), 0.0)
+            w = w - lm
+            const = lm.sum()
+        finite = totals @ w + copies * const
+        # outputs dark under one hypothesis: a count there is impossible under it
+        lit0 = (totals[..., (m0 == 0) & (m1 > 0)] > 0).any(axis=-1)
+        lit1 = (totals[..., (m1 == 0) & (m0 > 0)] > 0).any(axis=-1)
+        if self.family == "poisson":
+            dark1_rate, dark0_rate = m1[(m0 == 0) & (m1 > 0)].sum(), m0[(m1 == 0) & (m0 > 0)].sum()
+            finite = finite - copies * dark1_rate + copies * dark0_rate
+        else:
+            finite = finite + copies * (self.copies_log_zero(m1[(m0 == 0) & (m1 > 0)]) - self.copies_log_zero(m0[(m1 == 0) & (m0 > 0)]))
+        return np.where(lit0 & ~lit1, np.inf, np.where(lit1 & ~lit0, -np.inf, finite))
+
+    # -- the lattice laws of the log-likelihood ratio ----------------------------------------
+    def _count_law(self, k, copies, which):
+        """(law, mean, variance) of output k's total under ``"null"``, ``"alternative"`` or the tilt P_s (a float s)."""
+        a0, a1, L = self._finite
+        if self.family == "poisson":
+            mean = copies * (a0[k] if which == "null" else a1[k] if which == "alternative" else a1[k] * np.exp(which * L[k]))
+            return _CountLaw(mean), mean, mean
+        q0, q1 = a0[k], a1[k]
+        if which in ("null", "alternative"):
+            q = q0 if which == "null" else q1
+        else:
+            la = which * np.log(q0) + (1 - which) * np.log(q1)
+            lb = which * np.log1p(-q0) + (1 - which) * np.log1p(-q1)
+            q = np.exp(la - np.logaddexp(la, lb))
+        n = int(round(copies))
+        return _CountLaw(n * q, trials=n, q=q), n * q, n * q * (1 - q)
+
+    def _bulk_of(self, k, copies, s):
+        """Counts [lo, hi] of output k's total holding all but 1e-18 per side of P_s, and the P_s mass outside."""
+        tilted, mean, var = self._count_law(k, copies, s)
+        lo, hi = _bulk(mean, var)
+        if self.family == "bernoulli":
+            hi = min(hi, int(round(copies)))
+        if mean < 1e3:  # the Bernstein margin of 30 counts is loose for small means
+            lo, hi = _tighten(tilted, lo, hi, mean)
+        outside = float(np.exp(np.logaddexp(tilted.logcdf(lo - 1) if lo > 0 else -np.inf, tilted.logsf(hi))))
+        return lo, hi, outside
+
+    def _cells(self, k, copies, bulk, spacing):
+        """Lattice cells of output k: (j, log P0(cell), log P1(cell), rounding bound).
+
+        Cells hold the counts t with round(w_k t / spacing) = j; their probabilities are exact
+        (per count, or Poisson/binomial CDF differences when a cell holds many counts).
+        """
+        wk = self.weights[k]
+        lo, hi, _ = bulk
+        laws = [self._count_law(k, copies, h)[0] for h in ("null", "alternative")]
+        step = spacing / abs(wk)  # counts per cell
+        if step < 4:
+            t = np.arange(lo, hi + 1)
+            exact = wk * t / spacing
+            j = np.round(exact).astype(np.int64)
+            bound = float(np.max(np.abs(exact - j))) * spacing
+            out = []
+            for law in laws:
+                lp = law.logpmf(t)
+                top = lp.max()
+                cell = np.bincount(j - j.min(), weights=np.exp(lp - top))
+                with np.errstate(divide="ignore"):
+                    out.append(np.log(cell) + top)
+            cells = np.arange(j.min(), j.max() + 1)
+            return cells, out[0], out[1], bound
+        # cell j' (of |w_k|) holds t in [ceil((j' - 1/2) step), ceil((j' + 1/2) step) - 1]
+        first, last = int(np.floor(lo / step + 0.5)), int(np.floor(hi / step + 0.5))
+        jp = np.arange(first, last + 1)
+        start = np.maximum(np.ceil((jp - 0.5) * step), lo)
+        stop = np.minimum(np.ceil((jp + 0.5) * step) - 1, hi)
+        keep = stop >= start
+        jp, start, stop = jp[keep], start[keep], stop[keep]
+        edges = np.append(start - 1, stop[-1])  # cell i holds (edges[i], edges[i + 1]]
+        out = []
+        for law in laws:
+            below = stop <= law.mean()
+            need_cdf = np.zeros(len(edges), bool)
+            need_cdf[:-1] |= below
+            need_cdf[1:] |= below
+            cdf = np.full(len(edges), np.nan)
+            sf = np.full(len(edges), np.nan)
+            cdf[need_cdf] = law.logcdf(edges[need_cdf])
+            need_sf = np.zeros(len(edges), bool)
+            need_sf[:-1] |= ~below
+            need_sf[1:] |= ~below
+            sf[need_sf] = law.logsf(edges[need_sf])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cb, ca = cdf[1:], cdf[:-1]
+                sa, sb = sf[:-1], sf[1:]
+                lower = cb + np.log1p(-np.exp(np.minimum(ca - cb, 0.0)))
+                upper = sa + np.log1p(-np.exp(np.minimum(sb - sa, 0.0)))
+            out.append(np.where(below, lower, upper))
+        j = np.sign(wk).astype(np.int64) * jp
+        order = np.argsort(j)
+        return j[order], out[0][order], out[1][order], spacing / 2
+
+    def _lattice(self, copies, s, tilt0, tilt1, delta_target):
+        r"""Exact laws of the rounded ratio :math:`\Lambda_r` under H0 and H1 on a lattice.
+
+        Each output's contribution :math:`w_kT_k` is rounded to the lattice; the probabilities
+        are the exact ones of the totals. The convolutions run on the laws tilted by
+        :math:`e^{\theta\Lambda_r}` (``tilt0``, ``tilt1``; exact on the lattice, undone after),
+        which puts the region that matters in their bulk; output by output, cells below 1e-22 of
+        the running maximum are trimmed (their mass is counted as dropped).
+
+        Returns ``(values, log_p0, log_p1, delta, dropped)``: lattice values of
+        :math:`\Lambda_r`, log cell probabilities, the rounding bound
+        :math:`\Delta \ge |\Lambda - \Lambda_r|` and the tilted mass left out.
+        """
+        from scipy import fft
+
+        w = self.weights
+        K = len(w)
+        bulks = [self._bulk_of(k, copies, s) for k in range(K)]
+        dropped = float(sum(b[2] for b in bulks))
+        if K == 1:
+            spacing = abs(w[0])
+        else:
+            widths = sum(abs(wk) * (b[1] - b[0]) for wk, b in zip(w, bulks))
+            # the rounding must also be small against the spread of the ratio itself
+            spread = np.sqrt(sum(wk**2 * self._count_law(k, copies, s)[2] for k, wk in enumerate(w)))
+            target = min(delta_target, 0.05 * spread) if spread > 0 else delta_target
+            spacing = max(2 * target / K, widths / (LATTICE_POINTS - 2 * K), 1e-300)
+        cells = [self._cells(k, copies, bulks[k], spacing) for k in range(K)]
+        delta = float(sum(c[3] for c in cells)) if K > 1 else 0.0
+        results = []
+        for which, theta in ((1, tilt0), (2, tilt1)):
+            arrays, starts, scale = [], [], 0.0
+            for c in cells:
+                j = c[0]
+                tilted = c[which] + theta * spacing * j
+                top = np.max(tilted)
+                mass = np.exp(tilted - top)
+                total = mass.sum()  # each array sums to one: every spectrum is bounded by one
+                scale += top + np.log(total)
+                dense = np.zeros(int(j[-1] - j[0]) + 1)
+                dense[j - j[0]] = mass / total
+                arrays.append(dense)
+                starts.append(int(j[0]))
+            first, conv, aliased = _convolve_window(arrays, starts)
+            dropped += aliased
+            index = first + np.arange(len(conv))
+            with np.errstate(divide="ignore"):
+                logs = np.log(np.clip(conv, 0.0, None)) + scale - theta * spacing * index
+            results.append((index, logs))
+        (i0, l0), (i1, l1) = results
+        first, last = min(i0[0], i1[0]), max(i0[-1], i1[-1])
+        index = np.arange(first, last + 1)
+        log0 = np.full(index.shape, -np.inf)
+        log1 = np.full(index.shape, -np.inf)
+        log0[i0 - first] = l0
+        log1[i1 - first] = l1
+        values = copies * self.offset + spacing * index
+        return values, log0, log1, delta, dropped
+
+    def bayes_error(self, copies, prior=0.5, delta_target: float = 0.1) -> ExactError:
+        r"""Bayes error of the likelihood-ratio test on c copies (see the class notes).
+
+        With :math:`A_h` the priors times the probability that the outputs dark under the other
+        hypothesis stay dark, and :math:`\Lambda_r` the lattice-rounded ratio of the finite
+        outputs (:math:`|\Lambda-\Lambda_r| \le \Delta`),
+
+        .. math:: \hat P = A_0P_0(\Lambda_r > 	au) + A_1P_1(\Lambda_r \le 	au),\qquad 	au = \ln(A_0/A_1),
+
+        is the exact error of the rounded test, so :math:`P_e \le \hat P`; the two tests differ
+        only where :math:`|\Lambda - 	au| \le \Delta`, where :math:`A_0P_0/A_1P_1 \in e^{\pm\Delta}`,
+        hence :math:`\hat P - P_e \le (e^\Delta - 1)\sum_{|\lambda-	au|\le\Delta}\min(A_0P_0, A_1P_1)(\Lambda_r=\lambda)`
+        (second order in the lattice spacing). The midpoint of that bracket is returned, with
+        its half-width, the dropped tails (times the Chernoff bound) and round-off in
+        ``relative_accuracy``. The laws are tilted to :math:`P_s`, s minimising the Chernoff
+        bound at c copies, so tiny errors keep their relative precision.
+
+        Parameters
+        ----------
+        copies : float
+            c (any positive real for Poisson outputs; a whole number for clicks).
+        prior : float
+            :math:`\pi_0`.
+        delta_target : float
+            Rounding bound :math:`\Delta` the lattice aims at (coarser if the lattice would
+            exceed :data:`LATTICE_POINTS`).
+        """
+        prior = _check_prior(prior)
+        c = float(copies)
+        if self.family == "poisson" and len(self._groups) <= 2:
+            return ExactError(two_group_bayes_error(self._groups, c, prior), 1e-12)
+        la0 = np.log(prior) + c * self._log_dark0
+        la1 = np.log1p(-prior) + c * self._log_dark1
+        if len(self.weights) == 0:
+            return ExactError(float(np.exp(min(la0, la1))), 1e-15)
+        finite = _FiniteView(self)
+        s, value = _maximize_concave_on_unit_interval(
+            lambda s: -(s * la0 + (1 - s) * la1 + finite.log_coefficient(s, c)), ())
+        s, log_bound = float(s), -float(value)
+        values, log0, log1, delta, dropped = self._lattice(c, s, 1 - s, -s, delta_target)
+        tau = la0 - la1
+        above = values > tau
+        with np.errstate(divide="ignore"):
+            log_p = logsumexp(np.concatenate([la0 + log0[above], la1 + log1[~above], [-np.inf]]))
+            near = np.abs(values - tau) <= delta
+            log_w = logsumexp(np.concatenate([np.minimum(la0 + log0[near], la1 + log1[near]), [-np.inf]]))
+        p_hat = float(np.exp(log_p))
+        if p_hat == 0.0:
+            return ExactError(0.0, float("inf"))
+        with np.errstate(over="ignore"):
+            half = min(0.5 * np.expm1(delta) * np.exp(log_w - log_p), 1.0)
+        accuracy = half + (dropped * np.exp(log_bound - log_p)) + 1e-10
+        return ExactError(p_hat * (1 - half), float(accuracy))
+
+    def neyman_pearson_miss(self, copies, false_alarm, delta_target: float = 0.1) -> ExactError:
+        r"""Miss probability of the most powerful test at false-alarm rate :math:`\alpha` on c copies.
+
+        Neyman-Pearson: reject H0 when :math:`\Lambda` exceeds a threshold, randomising on the
+        boundary so that :math:`P_0(	ext{reject}) = lpha` exactly; :math:`eta =
+        P_1(	ext{accept})`. Outputs dark under H0 reject for free (a factor :math:`P_1(	ext{dark})`
+        on :math:`eta`); outputs dark under H1 accept for free (:math:`lpha / P_0(	ext{dark})`
+        is spent on the rest). The same test on the lattice-rounded ratio :math:`\Lambda_r`
+        (threshold :math:`\eta_r`, randomised on the boundary cell, level exactly
+        :math:`lpha`) has the exact miss :math:`\hateta \ge eta`; comparing both with
+        :math:`\mathrm E_1[\phi] = \mathrm E_0[(e^\Lambda - e^{\eta_r})\phi] + e^{\eta_r}lpha`
+        gives :math:`\hateta - eta \le e^{\eta_r}(e^\Delta - 1)P_0(|\Lambda_r - \eta_r| \le 2\Delta)`.
+        The midpoint is returned, half the width (plus dropped tails and round-off) as
+        ``relative_accuracy``; with one finite output the lattice is exact.
+        """
+        if not 0.0 < false_alarm < 1.0:
+            raise ValueError(f"false_alarm must lie in (0, 1); got {false_alarm}")
+        c = float(copies)
+        alpha = false_alarm * np.exp(-c * self._log_dark0)
+        dark1 = np.exp(c * self._log_dark1)
+        if alpha >= 1.0 or dark1 == 0.0:
+            return ExactError(0.0, 0.0)
+        if len(self.weights) == 0:
+            return ExactError(float(dark1 * (1 - alpha)), 1e-15)
+        if len(self.weights) == 1:
+            return ExactError(float(dark1 * self._single_output_miss(c, alpha)), 1e-12)
+        values, log0, log1, delta, dropped = self._lattice(c, 1.0, 0.0, -1.0, delta_target)
+        p0 = np.exp(log0)
+        order = np.argsort(-values)  # reject from the largest log ratio down
+        cum = np.cumsum(p0[order])
+        j = min(int(np.searchsorted(cum, alpha, side="left")), len(order) - 1)
+        edge = order[j]
+        before = cum[j] - p0[edge]
+        gamma = 0.0 if p0[edge] == 0 else min(max((alpha - before) / p0[edge], 0.0), 1.0)
+        with np.errstate(divide="ignore"):
+            log_miss = logsumexp(np.concatenate([log1[order[j + 1:]], [log1[edge] + np.log1p(-gamma) if gamma < 1 else -np.inf]]))
+        if not np.isfinite(log_miss):
+            return ExactError(0.0, 0.0)
+        eta = values[edge]
+        window = p0[np.abs(values - eta) <= 2 * delta].sum()
+        with np.errstate(over="ignore"):
+            half = min(0.5 * np.expm1(delta) * window * np.exp(eta - log_miss), 1.0)
+        accuracy = half + dropped * np.exp(eta + delta - log_miss) + 1e-10
+        return ExactError(float(dark1 * np.exp(log_miss) * (1 - half)), float(accuracy))
+
+
+    def _single_output_miss(self, copies, alpha):
+        r"""NP miss with one finite output: the ratio is monotone in its total T, so the test is
+        a threshold on T (randomised on the boundary count), summed with exact CDFs."""
+        law0 = self._count_law(0, copies, "null")[0]
+        law1 = self._count_law(0, copies, "alternative")[0]
+        lo, hi = 0, int(np.ceil(law0.mean() + 40 * np.sqrt(law0.mean() + 1) + 100))
+        if self.family == "bernoulli":
+            hi = min(hi, int(round(copies)))
+        if self.weights[0] > 0:  # reject for large T: boundary b with P0(T > b) <= alpha < P0(T >= b)
+            while hi - lo > 1:
+                m = (lo + hi) // 2
+                lo, hi = (m, hi) if np.exp(law0.logsf(m - 1)) > alpha else (lo, m)
+            b = lo
+            above, at = np.exp(law0.logsf(b)), np.exp(law0.logpmf(b))
+            gamma = min(max((alpha - above) / at, 0.0), 1.0) if at > 0 else 0.0
+            return float(np.exp(law1.logcdf(b - 1)) + (1 - gamma) * np.exp(law1.logpmf(b)))
+        # reject for small T: boundary b with P0(T < b) <= alpha < P0(T <= b)
+        while hi - lo > 1:
+            m = (lo + hi) // 2
+            lo, hi = (lo, m) if np.exp(law0.logcdf(m)) > alpha else (m, hi)
+        b = lo if np.exp(law0.logcdf(lo)) > alpha else hi
+        below, at = np.exp(law0.logcdf(b - 1)), np.exp(law0.logpmf(b))
+        gamma = min(max((alpha - below) / at, 0.0), 1.0) if at > 0 else 0.0
+        return float(np.exp(law1.logsf(b)) + (1 - gamma) * np.exp(law1.logpmf(b)))
+
+
+def _bulk(mean, variance):
+    r"""Counts [lo, hi] holding all but < 1e-18 of a Poisson or binomial law on each side.
+
+    Bernstein: :math:`P(|X - \mu| \ge x) \le e^{-x^2/(2(v + x/3))}`; :math:`x = 9.2\sqrt v + 30`
+    gives an exponent above 41.5 (:math:`e^{-41.5} < 10^{-18}`).
+    """
+    x = 9.2 * np.sqrt(variance) + 30
+    return max(int(np.floor(mean - x)), 0), int(np.ceil(mean + x))
+
+
+class _CountLaw:
+    """Poisson (mean) or binomial (trials, q) law of a total: log pmf, cdf and sf from scipy.special."""
+
+    def __init__(self, mean, trials=None, q=None):
+        self.mu, self.trials, self.q = float(mean), trials, q
+
+    def mean(self):
+        return self.mu
+
+    def logpmf(self, t):
+        t = np.asarray(t, float)
+        if self.trials is None:
+            return xlogy(t, self.mu) - self.mu - gammaln(t + 1)
+        n, q = self.trials, self.q
+        return gammaln(n + 1) - gammaln(t + 1) - gammaln(n - t + 1) + xlogy(t, q) + xlogy(n - t, 1 - q)
+
+    def logcdf(self, t):
+        from scipy.special import bdtr, pdtr
+
+        t = np.asarray(t, float)
+        with np.errstate(divide="ignore"):
+            if self.trials is None:
+                return np.where(t < 0, -np.inf, np.log(pdtr(np.maximum(t, 0), self.mu)))
+            return np.where(t < 0, -np.inf, np.log(bdtr(np.maximum(t, 0), self.trials, self.q)))
+
+    def logsf(self, t):
+        from scipy.special import bdtrc, pdtrc
+
+        t = np.asarray(t, float)
+        with np.errstate(divide="ignore"):
+            if self.trials is None:
+                return np.where(t < 0, 0.0, np.log(pdtrc(np.maximum(t, 0), self.mu)))
+            return np.where(t < 0, 0.0, np.where(t >= self.trials, -np.inf, np.log(bdtrc(np.clip(t, 0, self.trials), self.trials, self.q))))
+
+
+def _convolve_window(arrays, starts):
+    """Full linear convolution of arrays (array k holds lattice points ``starts[k]`` + i) by one FFT product.
+
+    Returns ``(first, values, aliased)``: the law of the sum on the points ``first`` + i (no
+    aliasing: the FFT is as long as the full support).
+    """
+    from scipy import fft
+
+    full = sum(len(a) - 1 for a in arrays) + 1
+    n_fft = fft.next_fast_len(full, real=True)
+    spectrum = None
+    for a in arrays:
+        f = fft.rfft(a, n_fft)
+        spectrum = f if spectrum is None else spectrum * f
+    return sum(starts), fft.irfft(spectrum, n_fft)[:full], 0.0
+
+
+def _tighten(law, lo, hi, mean, log_tail=np.log(_TAIL)):
+    """Shrink [lo, hi] (from :func:`_bulk`) to the counts whose tails beyond are still >= 1e-18 (bisection)."""
+    def search(a, b, inside):
+        # largest/smallest integer in [a, b] where ``inside`` holds, inside monotone
+        while b - a > 1:
+            m = (a + b) // 2
+            if inside(m):
+                a = m
+            else:
+                b = m
+        return a, b
+
+    top = int(np.ceil(mean))
+    if hi > top:
+        _, b = search(top, hi, lambda t: law.logsf(t) >= log_tail)  # P(T > t) >= tail
+        hi = min(hi, b)
+    bottom = int(np.floor(mean))
+    if lo < bottom:
+        a, _ = search(lo, bottom, lambda t: law.logcdf(t) < log_tail)  # P(T <= t) < tail
+        lo = max(lo, a)
+    return lo, hi
+
+
+class _FiniteView:
+    """The finite outputs alone (the Chernoff coefficient of the tilted measure's normaliser)."""
+
+    def __init__(self, outputs: IndependentOutputs):
+        a0, a1, L = outputs._finite
+        self.family = outputs.family
+        self.a0, self.a1, self.L = a0, a1, L
+
+    def log_coefficient(self, s, copies):
+        s = np.asarray(s, float)
+        if self.family == "poisson":
+            return -copies * _poisson_divergence(s, self.a0, self.a1, self.L)
+        Lm = np.log1p(-self.a0) - np.log1p(-self.a1)
+        per_output = (_poisson_divergence(s[..., None], self.a0[:, None], self.a1[:, None], self.L[:, None])
+                      + _poisson_divergence(s[..., None], (1 - self.a0)[:, None], (1 - self.a1)[:, None], Lm[:, None]))
+        return copies * np.log1p(-per_output).sum(axis=-1)
