@@ -307,7 +307,10 @@ class HypothesisTesting(Analysis):
         repeated = [thermal_repeated_helstrom_error(corr0, corr1, copies=k, prior=s.prior, max_photons=s.max_photons)
                     for k in s.stored_copies]
         values = scene.values()
-        weak = float(binary_spade_exponent(values["separation"], values.get("relative_brightness", 0.5), scene.settings.psf_sigma))
+        # the weak-source closed form (PHYSICS 6.2) is the Gaussian PSF's; other PSFs have no such reference here
+        gaussian = getattr(scene, "psf_name", "gaussian") == "gaussian"
+        weak = float(binary_spade_exponent(values["separation"], values.get("relative_brightness", 0.5),
+                                           scene.settings.psf_sigma)) if gaussian else float("nan")
         rate = getattr(scene, "copies_per_second", None)
         rate = rate() if callable(rate) else rate
         rate = float(rate) if isinstance(rate, (int, float, np.floating)) and not isinstance(rate, bool) and rate > 0 else float("nan")
@@ -335,6 +338,8 @@ class HypothesisTesting(Analysis):
         ds["quantum_chernoff_exponent"] = ((), xi_q)
         ds["quantum_chernoff_exponent_per_photon"] = ((), xi_q / eps)
         ds["weak_light_quantum_chernoff_exponent_per_photon"] = ((), scene_result["weak_quantum_chernoff_per_photon"])
+        ds["weak_light_quantum_chernoff_exponent_per_photon"].attrs["description"] = (
+            "1 - exp(-Q) per photon of the weak-source Gaussian-PSF closed form (PHYSICS 6.2); NaN for other PSFs")
         ds["quantum_relative_entropy"] = ((), scene_result["quantum_relative_entropy"])
         ds["error_probability"] = (("detector", "copies"), stack("exact"))
         ds["error_probability_accuracy"] = (("detector", "copies"), stack("exact_accuracy"))
