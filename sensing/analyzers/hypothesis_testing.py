@@ -96,7 +96,8 @@ SCHEMA = {
     "copies_needed": ("copies for target_error: exact Bayes error (symmetric) / exact Neyman-Pearson miss at false_alarm (asymmetric)", "1"),
     "copies_needed_chernoff": ("copies after which the Chernoff bound is below target_error (symmetric; sufficient)", "1"),
     "copies_needed_stein": ("Stein estimate ln(1/target_error) / stein_exponent of the asymmetric copies", "1"),
-    "quantum_copies_needed": ("copies for target_error at the quantum exponent: Chernoff (symmetric) / Stein (asymmetric) estimate", "1"),
+    "quantum_copies_needed": ("copies for target_error at the quantum exponent: Chernoff (symmetric) / Stein (asymmetric) "
+                              "estimate; NaN in the asymmetric setting when D(rho0||rho1) is infinite (supports not nested)", "1"),
     "observing_time_needed": ("copies_needed / copies_per_second of the scene (NaN: the scene gives no copies_per_second)", "s"),
     "quantum_observing_time_needed": ("quantum_copies_needed / copies_per_second of the scene (NaN: no copies_per_second)", "s"),
     "helstrom_error": ("Helstrom error of a collective measurement on k stored copies (exact thermal states)", "1"),
@@ -356,7 +357,10 @@ class HypothesisTesting(Analysis):
         with np.errstate(divide="ignore"):
             d_q = scene_result["quantum_relative_entropy"]
             ds["quantum_copies_needed"] = ("setting", np.array([np.log(0.5 / s.target_error) / xi_q if xi_q > 0 else np.inf,
-                                                                np.log(1 / s.target_error) / d_q if d_q > 0 else np.inf]))
+                                                                # D infinite (supports not nested, the one-vs-two case at d > 0):
+                                                                # the Stein estimate does not apply (it is not 0 copies)
+                                                                np.log(1 / s.target_error) / d_q if 0 < d_q < np.inf
+                                                                else (np.nan if d_q == np.inf else np.inf)]))
         rate = scene_result["copies_per_second"]
         ds["observing_time_needed"] = ds["copies_needed"] / rate
         ds["quantum_observing_time_needed"] = ds["quantum_copies_needed"] / rate
