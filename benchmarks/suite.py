@@ -189,6 +189,12 @@ def bench_sweep(ctx: Context) -> Iterator[Row]:
     yield Row(f"sweep fit: fixed cost a ({'/'.join(map(str, sizes))} points)", a, "s",
               "python -c 'import numpy, scipy, xarray'", anchor["wall"], a / anchor["wall"], "value/anchor", "<= 3 s", info)
     yield Row("sweep fit: cost per sweep point b", 1e3 * b, "ms", None, None, None, None, "<= 50 ms", info)
+    # linearity check: the slope between the two larger sweeps against the one between the two smaller
+    low = (walls[1] - walls[0]) / (sizes[1] - sizes[0])
+    high = (walls[2] - walls[1]) / (sizes[2] - sizes[1])
+    yield Row(f"sweep: cost per point {sizes[1]}->{sizes[2]} points", 1e3 * high, "ms",
+              f"cost per point {sizes[0]}->{sizes[1]} points, ms", 1e3 * low, high / low, "value/anchor (1 if linear)",
+              None, info)
     reps = (25, 50, 100)
     # 1 point with the shipped 100 repetitions is the 1-point sweep run: measured once, used twice
     rep_walls = [(sweep_wall(ctx, 1) if r == 100 else
@@ -281,7 +287,8 @@ def bench_strawberryfields(ctx: Context) -> Iterator[Row]:
     from sensing.sf_compat import import_strawberryfields
 
     if ctx.quick and not ctx.explicit:
-        print("strawberryfields: skipped in --quick (its first MeasureFock call compiles for about a minute); "
+        print("strawberryfields: skipped in --quick (with numba's on-disk cache empty its first MeasureFock compiles "
+              "for about a minute); "
               "run it with --only strawberryfields", flush=True)
         return
 
@@ -299,7 +306,7 @@ def bench_strawberryfields(ctx: Context) -> Iterator[Row]:
     sf_rate *= runs
     copies = 100_000
     ours, _ = per_second(lambda: model.reduce(model.sample(rng, copies)), ctx.repeats)
-    yield Row("SF: first Engine.run + MeasureFock (compilation)", first, "s", "warm Engine.run, s per copy", 1 / sf_rate,
+    yield Row("SF: first Engine.run + MeasureFock in the process", first, "s", "warm Engine.run, s per copy", 1 / sf_rate,
               first * sf_rate, "value/anchor", None, {})
     yield Row("SF: per-copy counts, 8 HG modes, ours (sample+reduce)", ours * copies, "copies/s",
               "SF Engine('gaussian').run + MeasureFock, warm", sf_rate, ours * copies / sf_rate, "ours/SF", None,
