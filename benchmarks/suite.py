@@ -400,7 +400,8 @@ BENCHMARKS: dict[str, Callable[[Context], Iterator[Row]]] = {
 def provenance() -> dict:
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+                                     ".", ":!benchmarks/results.jsonl"],
                                     capture_output=True, text=True).stdout.strip())
     except OSError:
         commit, dirty = None, None
