@@ -9,7 +9,10 @@ Measures, on one core (BLAS limited to one thread), for the published task of
   one pipeline batch does (exact per-copy phase draws + cos/sin + sums); the cost per copy is
   O(queries), independent of the number of modes;
 * the same for a Strawberry Fields ``Engine.run`` of the per-mode Bell program with
-  ``MeasureX``/``MeasureP`` (one mode of one copy per run; a 100-mode copy needs 100 runs);
+  ``MeasureX``/``MeasureP`` (one mode of one copy per run; a 100-mode copy needs 100 runs).
+  Not like for like (the pipeline sampler draws only the query phases, SF simulates every
+  mode, and the SF figure includes its first call): ``python -m benchmarks --only collective``
+  compares both sides computing the same per-copy terms, warmed;
 * ``sample-complexity sweep``: wall time of the analysis' copies-needed sweep over
   n = 1..100 (12 values) for the conventional and the collective strategy, analytic and
   simulated where affordable, as configured in ``configs/displacement_learning.yaml``.
@@ -62,7 +65,8 @@ def main(argv=None) -> None:
         sf_mode_rate = args.sf_runs / (time.perf_counter() - start)
         print(f"  Strawberry Fields Engine.run (one mode of one copy per run): {sf_mode_rate:.3g} modes/s -> "
               f"{sf_mode_rate / scene.settings.modes:.3g} copies/s at {scene.settings.modes} modes "
-              f"(x{per_core / (sf_mode_rate / scene.settings.modes):.2g} slower than the pipeline sampler)")
+              f"(x{per_core / (sf_mode_rate / scene.settings.modes):.2g} slower than the pipeline sampler; not like for like, "
+              f"see python -m benchmarks --only collective)")
 
         analysis = ANALYSES["channel_learning"](cfg.analysis)
         conventional = analysis.conventional()
