@@ -34,7 +34,7 @@ from sensing.contracts.engine import run_gaussian
 from sensing.contracts.states import ChannelProbe
 from sensing.contracts.detector import Detector, DetectorSettings, OutcomeModel, Statistics
 from sensing.physics.gaussian import heterodyne_outcome
-from sensing.physics.displacements import DisplacementDistribution, psd_sqrt, query_vectors
+from sensing.physics.displacements import DisplacementDistribution, GaussianDisplacements, psd_sqrt, query_vectors
 
 #: Test displacement used to read the gain of the measurement off the SF means.
 TEST_DISPLACEMENT = 0.25
@@ -73,6 +73,11 @@ class DisplacementEstimateModel(OutcomeModel):
         self.noise_gram = c[0, 0] * wx @ wx.T + c[1, 1] * wp @ wp.T + c[0, 1] * (wx @ wp.T + wp @ wx.T)
         self._noise_root = psd_sqrt(self.noise_gram)
         self._phase_law = channel.phase_law(self.w)
+        # A Gaussian channel plus Gaussian noise is one Gaussian: Q normals per copy, not 2Q
+        self._joint_law = None
+        if isinstance(channel, GaussianDisplacements):
+            centre, root = self._phase_law
+            self._joint_law = (centre, psd_sqrt(root @ root.T + self.noise_gram))
         q = self.queries.shape[0]
         self.labels = [f"re_z{k}" for k in range(q)] + [f"im_z{k}" for k in range(q)]
 
@@ -140,8 +145,12 @@ class DisplacementEstimateModel(OutcomeModel):
 
         The statistic depends on :math:`\hat a` only through these Q numbers, whose joint law
         is exact: the channel part from :meth:`DisplacementDistribution.sample_phases`, the
-        noise part :math:`\mathcal N(0, W C W^T)`. The cost per copy is O(Q), not O(n).
+        noise part :math:`\mathcal N(0, W C W^T)`; for a Gaussian channel the two are one
+        Gaussian, drawn at once (Q normals per copy). The cost per copy is O(Q), not O(n).
         """
+        if self._joint_law is not None:  # channel and noise in one draw (the same exact law)
+            centre, root = self._joint_law
+            return centre + rng.standard_normal((copies, root.shape[1])) @ root.T
         channel = self.channel.sample_phases(rng, self._phase_law, copies)
         return channel + rng.standard_normal((copies, self._noise_root.shape[1])) @ self._noise_root.T
 

@@ -236,3 +236,26 @@ def test_random_homodyne_cannot_answer_generic_queries():
     assert not model.supported.any()
     assert np.all(np.isnan(model.estimate(model.sample_statistics(np.random.default_rng(0), 100))))
     assert copies_needed(model, 0.1, 0.05)["variance"] == np.inf
+
+
+def test_gaussian_channel_and_noise_are_drawn_as_one_gaussian_with_the_exact_law():
+    """The Gaussian-channel sampler draws Q normals per copy (channel + noise combined); its
+    phases have mean W m and covariance W Sigma W^T + W C W^T (checked within 5 standard errors
+    of each covariance entry, fixed seed), and the characteristic sums match Lambda(w) e^{-w C w/2}."""
+    from sensing.physics.displacements import GaussianDisplacements
+
+    channel = GaussianDisplacements(modes=3, variance=0.4, correlation=0.3, mean=0.2 + 0.1j)
+    rng = np.random.default_rng(7)
+    queries = 0.5 * (rng.standard_normal((4, 3)) + 1j * rng.standard_normal((4, 3)))
+    noise = np.array([[0.3, 0.05], [0.05, 0.2]])
+    model = DisplacementEstimateModel(channel, queries, noise)
+    assert model._joint_law is not None
+    copies = 200_000
+    phases = model.sample_phases(np.random.default_rng(11), copies)
+    w = query_vectors(queries)
+    mean, cov = channel.moments()
+    expected_cov = w @ cov @ w.T + model.noise_gram
+    np.testing.assert_allclose(phases.mean(axis=0), w @ mean, atol=5 * np.sqrt(np.diag(expected_cov) / copies).max())
+    empirical = np.cov(phases, rowvar=False)
+    se = np.sqrt((expected_cov**2 + np.outer(np.diag(expected_cov), np.diag(expected_cov))) / copies)
+    assert np.all(np.abs(empirical - expected_cov) < 5 * se)
