@@ -374,7 +374,8 @@ def predict(run_dir: str | Path, observables: list[str] | None = None, request: 
     try:
         settings = analysis.request_settings(observables, request)
     except ValidationError as err:
-        raise ConfigError([(".".join(str(x) for x in e["loc"]) or "observables", f"{e['msg']} (got {e.get('input')!r})")
+        raise ConfigError([(".".join(str(x) for x in e["loc"]) or "observables",
+                            f"{e['msg'].removeprefix('Value error, ')} (got {e.get('input')!r})")
                            for e in err.errors()]) from None
     groups = read_groups(run_dir / analysis.artifacts_file)
     names = [d.name for d in cfg.detectors]
