@@ -55,7 +55,15 @@ class _NoLikelihood:
         raise NotImplementedError("shadow detectors offer snapshots, not a likelihood")
 
 
-class PauliShadowModel(_NoLikelihood, OutcomeModel):
+class _OneHotCounts:
+    """Per-copy outcomes are one-hot vectors; their sufficient statistic is the counts of each."""
+
+    def reduce(self, outcomes: np.ndarray) -> Statistics:
+        outcomes = np.asarray(outcomes)
+        return {"copies": np.array(outcomes.shape[0], dtype=np.int64), "counts": outcomes.sum(axis=0, dtype=np.int64)}
+
+
+class PauliShadowModel(_OneHotCounts, _NoLikelihood, OutcomeModel):
     """Random-Pauli measurement of one register; see the module docstring."""
 
     family = "counts"
@@ -132,9 +140,6 @@ class PauliShadowModel(_NoLikelihood, OutcomeModel):
         out[c, q, 2 * snaps.bases[c, q].astype(np.int64) + snaps.bits[c, q]] = 1
         return out.reshape(copies, 6 * n)
 
-    def reduce(self, outcomes: np.ndarray) -> Statistics:
-        outcomes = np.asarray(outcomes)
-        return {"copies": np.array(outcomes.shape[0], dtype=np.int64), "counts": outcomes.sum(axis=0, dtype=np.int64)}
 
 
 class PauliShadow(Detector):
@@ -163,7 +168,7 @@ class PauliShadow(Detector):
         return PauliShadowModel(state, self.settings.efficiency)
 
 
-class CliffordShadowModel(_NoLikelihood, OutcomeModel):
+class CliffordShadowModel(_OneHotCounts, _NoLikelihood, OutcomeModel):
     """Random n-qubit Clifford measurement of one small register; see the module docstring."""
 
     family = "counts"
@@ -206,9 +211,6 @@ class CliffordShadowModel(_NoLikelihood, OutcomeModel):
         out[keep, index[keep]] = 1
         return out
 
-    def reduce(self, outcomes: np.ndarray) -> Statistics:
-        outcomes = np.asarray(outcomes)
-        return {"copies": np.array(outcomes.shape[0], dtype=np.int64), "counts": outcomes.sum(axis=0, dtype=np.int64)}
 
 
 class CliffordShadow(Detector):
