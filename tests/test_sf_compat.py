@@ -9,7 +9,6 @@ import sys
 import textwrap
 
 import numpy as np
-import pytest
 
 
 def run_fresh(code: str) -> subprocess.CompletedProcess:
