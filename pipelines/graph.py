@@ -14,6 +14,7 @@ or the number of workers, so floating-point sums are bit-identical everywhere.
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -32,6 +33,8 @@ class PointFailure(RuntimeError):
 
 
 def _pin_if_cluster_worker() -> None:
+    if "distributed" not in sys.modules:
+        return  # no cluster in this process (and no reason to import distributed into it)
     try:
         from distributed import get_worker
 
