@@ -52,7 +52,6 @@ import numpy as np
 from numpy.linalg import LinAlgError
 import scipy.linalg
 import scipy.special
-from thewalrus.quantum import density_matrix as _walrus_density_matrix
 
 from sensing.physics.gaussian import symplectic_form, thermal_covariance
 
@@ -454,7 +453,9 @@ def fock_density_matrix(photons_per_aperture, visibility_matrix, cutoff, transmi
         :math:`\rho_{m_1 n_1 m_2 n_2\ldots}` (ket/bra index pairs per mode).
     """
     cov = aperture_covariance(photons_per_aperture, visibility_matrix, transmission)
-    return _walrus_density_matrix(np.zeros(cov.shape[0]), cov, cutoff=cutoff, hbar=2.0)
+    from thewalrus.quantum import density_matrix  # imported when needed: thewalrus (numba, sympy) costs about 1 s
+
+    return density_matrix(np.zeros(cov.shape[0]), cov, cutoff=cutoff, hbar=2.0)
 
 
 def fiber_transmission(baseline_km, loss_db_per_km=0.2) -> np.ndarray:
