@@ -61,6 +61,9 @@ CONTRACTION_ELEMENTS = 1 << 22
 #: Above this many number-resolving outputs the Fisher information is computed without the
 #: dense n x n covariance (Woodbury identity on its low-rank thermal part).
 DENSE_COVARIANCE_OUTPUTS = 2048
+#: Eigenvalues of a dense output operator below this fraction of its largest are dropped
+#: (:meth:`DenseOutputs._eigenrows`).
+EIGEN_RCOND = 1e-15
 
 
 class DenseOutputs:
@@ -86,15 +89,42 @@ class DenseOutputs:
             return (flat_corr @ flat_ops.T).real
         return flat_corr @ flat_ops.T
 
-    def responses(self, factor: np.ndarray) -> np.ndarray:
-        r""":math:`L^\dagger M_k L`, shape ``(..., n, r, r)``.
+    def _eigenrows(self):
+        r"""Each Hermitian :math:`M_k = \sum_q \lambda_{kq} v_{kq}v_{kq}^\dagger` as rows
+        :math:`w_{kq} = \sqrt{|\lambda_{kq}|}\,v_{kq}^\dagger`, keeping the eigenvalues above
+        ``EIGEN_RCOND`` of the output's largest: a pixel narrower than the PSF's structure has
+        numerical rank of a few (5 of 28 for the shipped 1-D camera), so responses cost a
+        fraction of the dense product. Dropped eigenvalues change a response by at most
+        ``K * EIGEN_RCOND`` of its size (rounding level).
 
-        One matrix product of the stacked ``(n K, K)`` operators with ``L`` (not ``n`` small
-        broadcast products), then the contraction with :math:`L^\dagger`.
+        Returns ``(rows, signs)``, shapes ``(n, q, K)`` and ``(n, q)``: every output padded
+        with zero rows to the largest rank q; ``signs`` is None when every kept eigenvalue is
+        positive (the :math:`M_k` of cameras and sorters are positive semi-definite).
         """
-        n, k, _ = self.matrices.shape
-        applied = (self.matrices.reshape(n * k, k) @ factor).reshape(*factor.shape[:-2], n, k, factor.shape[-1])
-        return np.swapaxes(np.conj(factor), -1, -2)[..., None, :, :] @ applied
+        if not hasattr(self, "_rows"):
+            values, vectors = np.linalg.eigh(self.matrices)  # (n, K), (n, K, K), ascending
+            scale = np.abs(values).max(axis=1, keepdims=True)
+            keep = np.abs(values) > EIGEN_RCOND * np.where(scale > 0, scale, 1.0)
+            rank = max(int(keep.sum(axis=1).max()), 1)
+            order = np.argsort(~keep, axis=1, kind="stable")[:, :rank]  # the kept eigenvalues first
+            picked = np.take_along_axis(values, order, axis=1) * np.take_along_axis(keep, order, axis=1)
+            vecs = np.take_along_axis(vectors, order[:, None, :], axis=2)  # (n, K, q)
+            rows = np.sqrt(np.abs(picked))[:, :, None] * np.conj(np.swapaxes(vecs, 1, 2))
+            signs = None if np.all(picked >= 0) else np.sign(picked)
+            self._rows = (rows, signs)
+        return self._rows
+
+    def responses(self, factor: np.ndarray) -> np.ndarray:
+        r""":math:`L^\dagger M_k L = \sum_q s_{kq}(w_{kq}L)^\dagger(w_{kq}L)`, shape
+        ``(..., n, r, r)``, from the eigen-rows of the :math:`M_k` (:meth:`_eigenrows`): one
+        matrix product for all outputs and parameter points, then small ``(r, q) @ (q, r)``
+        products.
+        """
+        rows, signs = self._eigenrows()
+        n, q, k = rows.shape
+        amplitude = (rows.reshape(n * q, k) @ factor).reshape(*factor.shape[:-2], n, q, factor.shape[-1])
+        left = np.conj(amplitude) if signs is None else np.conj(amplitude) * signs[..., None]
+        return np.swapaxes(left, -1, -2) @ amplitude
 
     def dense(self) -> np.ndarray:
         return self.matrices
@@ -566,6 +596,33 @@ class ClassicalCountingModel(OutcomeModel):
         score = np.einsum("rnp,rn->rp", solved, residual)
         information = copies[:, None, None] * (mean_derivatives @ solved)
         return score, 0.5 * (information + np.swapaxes(information, -1, -2))
+
+    def score_coefficients(self, mean_derivatives: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""The quasi-score as a linear function of the totals, at each parameter point of the batch.
+
+        :meth:`score` is :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` with
+        :math:`a = C^{-1}\partial\mu` and :math:`b = a\cdot\mu`, and its information is
+        :math:`c\,\partial\mu^T a`. Tabulating ``a`` and ``b`` once on a grid of parameter
+        points gives U for every repetition and copy count by one matrix product
+        (:func:`sensing.analyzers.estimation.maximum_likelihood`).
+
+        Parameters
+        ----------
+        mean_derivatives : ndarray, shape ``(G, p, n)``
+            :math:`\partial_i\mu` at each of the model's G parameter points.
+
+        Returns
+        -------
+        a : ndarray, shape ``(G, p, n)``
+        b : ndarray, shape ``(G, p)``
+        information : ndarray, shape ``(G, p, p)``
+            Per copy.
+        """
+        solve, _, _ = self._covariance_operator()
+        a = np.swapaxes(solve(np.swapaxes(mean_derivatives, -1, -2)), -1, -2)  # (G, p, n)
+        b = np.einsum("gpn,gn->gp", a, self.mean())
+        information = mean_derivatives @ np.swapaxes(a, -1, -2)
+        return a, b, 0.5 * (information + np.swapaxes(information, -1, -2))
 
 
 class CountingSettings(DetectorSettings):

@@ -19,6 +19,10 @@ import numpy as np
 GRID_POINTS = 241
 GOLDEN_ITERATIONS = 40
 SCORING_ITERATIONS = 12
+#: Bisection steps for a root inside one grid cell (the cell shrinks below rounding of the estimate).
+BISECTIONS = 60
+#: The exact root is refined until its step is below this many standard errors.
+ROOT_TOLERANCE = 1e-6
 #: Relative eigenvalue threshold below which a direction of the information matrix counts
 #: as unidentifiable (no step is taken along it).
 SINGULAR_RCOND = 1e-10
@@ -57,15 +61,27 @@ def _golden(scene, detector, statistics, name, fixed, lo, hi) -> np.ndarray:
 def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndarray:
     r"""Maximum-likelihood estimates of ``names`` from each repetition's reduced statistics.
 
-    1. The first parameter is located on a grid over its search interval with the model's
-       locating criterion (for counts the Poisson likelihood, which needs the means only) and
-       refined by golden-section search within the best grid cell;
-       further parameters (nuisances) start at their configured values.
-    2. All parameters are then refined jointly by Fisher scoring on the model's score,
-       :math:`\theta \leftarrow \theta + \mathcal I(\theta)^{+} U(\theta)`, clipped to the
-       bounds. For counting detectors U is the quasi-score of the totals with the exact
-       covariance, so the estimate has asymptotic covariance :math:`\mathcal I^{-1}`, the
-       reported Cramer-Rao bound, at every brightness.
+    1. The first parameter is located on a grid of ``GRID_POINTS`` over its search interval
+       with the model's locating criterion (for counts the Poisson likelihood, which needs
+       the means only); further parameters (nuisances) start at their configured values.
+    2. The estimate of the first parameter is the root of the model's exact score U(θ)
+       nearest that grid point (a local maximum of the likelihood, or a bound where the
+       likelihood increases towards it). For models whose score is linear in the statistic,
+       :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` (``model.score_coefficients``:
+       counting detectors, whose quasi-score is
+       :math:`\partial\mu^TC^{-1}(T - c\mu)`), ``a`` and ``b`` are tabulated once on the grid,
+       for all repetitions and copy checkpoints together: U at every grid point is one
+       matrix product, which brackets the root in one grid cell, and the root of the cubic
+       spline of U in that cell starts a safeguarded secant iteration on the exact score
+       (:func:`_refine_root`), which stops once its step is below
+       ``ROOT_TOLERANCE`` standard errors. Other models are refined by golden-section search
+       on the locating criterion in the best grid cell.
+    3. With several parameters, all are then refined jointly by Fisher scoring on the
+       model's score, :math:`\theta \leftarrow \theta + \mathcal I(\theta)^{+} U(\theta)`,
+       clipped to the bounds (with one parameter and a linear score, step 2 already is the
+       root of this iteration). For counting detectors U is the quasi-score of the totals
+       with the exact covariance, so the estimate has asymptotic covariance
+       :math:`\mathcal I^{-1}`, the reported Cramer-Rao bound, at every brightness.
 
     :math:`\mathcal I^{+}` is the pseudo-inverse (eigenvalues below ``SINGULAR_RCOND`` of the
     largest are dropped): along a direction the data do not inform (a singular information
@@ -77,7 +93,8 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     ----------
     scene, detector
     statistics : dict
-        ``copies`` (R,) and ``totals`` (R, n) for R repetitions.
+        ``copies`` (R,) and ``totals`` (R, n) for R repetitions (any number of copy
+        checkpoints may be stacked along R).
     names : list of str
 
     Returns
@@ -88,16 +105,129 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     copies = np.asarray(statistics["copies"])
     reps = copies.shape[0]
     first = params[names[0]]
-    fixed = {n: np.full(reps, params[n].value) for n in names[1:]}
+    nuisances = {n: params[n].value for n in names[1:]}
+    fixed = {n: np.full(reps, value) for n, value in nuisances.items()}
     grid = np.linspace(*first.bounds, GRID_POINTS)
-    model = _model(scene, detector, {names[0]: grid, **{n: params[n].value for n in names[1:]}})
+    model = _model(scene, detector, {names[0]: grid, **nuisances})
     ll = model.locating_log_likelihood(statistics)  # (G, R): locate; the exact score refines below
     best = np.argmax(ll, axis=0)
-    lo = grid[np.clip(best - 1, 0, GRID_POINTS - 1)]
-    hi = grid[np.clip(best + 1, 0, GRID_POINTS - 1)]
-    estimate = {names[0]: _golden(scene, detector, statistics, names[0], fixed, lo, hi), **fixed}
+    if hasattr(model, "score_coefficients"):
+        h = first.step * 10
+        dmean = (_model(scene, detector, {names[0]: grid + h, **nuisances}).mean()
+                 - _model(scene, detector, {names[0]: grid - h, **nuisances}).mean()) / (2 * h)
+        a, b, _ = model.score_coefficients(dmean[:, None, :])  # (G, 1, n), (G, 1)
+        start, lo, hi = _table_roots(grid, a[:, 0, :], b[:, 0], statistics, best)
+        root = _refine_root(scene, detector, statistics, names[0], nuisances, start, lo, hi)
+        estimate = {names[0]: root, **fixed}
+        if len(names) == 1:
+            return root[:, None]
+    else:
+        lo = grid[np.clip(best - 1, 0, GRID_POINTS - 1)]
+        hi = grid[np.clip(best + 1, 0, GRID_POINTS - 1)]
+        estimate = {names[0]: _golden(scene, detector, statistics, names[0], fixed, lo, hi), **fixed}
     estimate = _fisher_scoring(scene, detector, statistics, names, estimate)
     return np.stack([estimate[n] for n in names], axis=-1)
+
+
+def _table_roots(grid, a, b, statistics, best) -> np.ndarray:
+    r"""Each repetition's root of :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` nearest
+    its located grid point, from ``a`` (G, n) and ``b`` (G,) tabulated on ``grid``.
+
+    U is known exactly at the grid points (one matrix product for all repetitions).
+    Candidates are the grid cells where U falls through zero (a local maximum of the
+    likelihood) and the bounds where U points out of the interval (the likelihood
+    increases towards the bound, where the clipped Fisher-scoring iteration stops). The
+    candidate nearest ``best`` is taken; inside its cell the root of the cubic spline of
+    U in θ (the spline of the tabulated ``a`` and ``b``, exact at the grid points) is
+    found by bisection to machine precision. A repetition with no candidate (U not
+    finite anywhere) keeps its grid point.
+    """
+    from scipy.interpolate import CubicSpline
+
+    totals = np.asarray(statistics["totals"], dtype=float)
+    copies = np.asarray(statistics["copies"], dtype=float)
+    score = totals @ a.T - copies[:, None] * b[None, :]  # (R, G): U at every grid point
+    g = grid.size
+    with np.errstate(invalid="ignore"):
+        falls = (score[:, :-1] >= 0) & (score[:, 1:] < 0)  # (R, G-1): a root inside cell k
+        lower = score[:, 0] < 0
+        upper = score[:, -1] >= 0
+    position = np.concatenate([np.arange(g - 1) + 0.5, [0.0, g - 1.0]])
+    valid = np.concatenate([falls, lower[:, None], upper[:, None]], axis=1)
+    distance = np.where(valid, np.abs(position[None, :] - best[:, None]), np.inf)
+    choice = np.argmin(distance, axis=1)
+    found = np.isfinite(distance[np.arange(choice.size), choice])
+    estimate = np.where(found & (choice == g - 1), grid[0], grid[best])
+    estimate = np.where(found & (choice == g), grid[-1], estimate)
+    lo, hi = estimate.copy(), estimate.copy()  # a bracket of the root (empty: nothing to refine)
+    inside = np.flatnonzero(found & (choice < g - 1))
+    if inside.size:
+        cell = choice[inside]
+        spline_a = CubicSpline(grid, a, axis=0).c  # (4, G-1, n): a(θ) = sum_j c_j (θ - θ_k)^(3-j)
+        spline_b = CubicSpline(grid, b, axis=0).c  # (4, G-1)
+        coefficients = (np.einsum("jrn,rn->jr", spline_a[:, cell, :], totals[inside])
+                        - copies[inside][None, :] * spline_b[:, cell])  # (4, r): U as a cubic in θ - θ_k
+        left, right = np.zeros(inside.size), grid[cell + 1] - grid[cell]
+        for _ in range(BISECTIONS):
+            mid = 0.5 * (left + right)
+            value = ((coefficients[0] * mid + coefficients[1]) * mid + coefficients[2]) * mid + coefficients[3]
+            up = value >= 0
+            left, right = np.where(up, mid, left), np.where(up, right, mid)
+        estimate[inside] = grid[cell] + 0.5 * (left + right)
+        lo[inside], hi[inside] = grid[cell], grid[cell + 1]
+    return estimate, lo, hi
+
+
+def _exact_score(scene, detector, statistics, name, nuisances, theta):
+    """The exact score and expected information of each repetition at its own ``theta``, shape (R,)."""
+    h = scene.parameters[name].step * 10
+    model = _model(scene, detector, {name: theta, **nuisances})
+    dmean = (_model(scene, detector, {name: theta + h, **nuisances}).mean()
+             - _model(scene, detector, {name: theta - h, **nuisances}).mean()) / (2 * h)
+    score, information = model.score(statistics, dmean[:, None, :])
+    return score[:, 0], information[:, 0, 0]
+
+
+def _refine_root(scene, detector, statistics, name, nuisances, start, lo, hi) -> np.ndarray:
+    r"""Roots of the exact score from ``start`` inside brackets ``[lo, hi]`` with
+    :math:`U(lo) \ge 0 > U(hi)` (``lo == hi``: the estimate is a bound, nothing to do).
+
+    The first step is a Fisher-scoring step :math:`U/\mathcal I`, later ones secant steps;
+    a step that leaves the bracket is replaced by bisection, and every evaluation of U
+    shrinks the bracket, so the iteration cannot diverge. Repetition r stops once its step
+    is at most ``ROOT_TOLERANCE`` standard errors :math:`\mathcal I_r^{-1/2}` (or
+    ``CONVERGED`` of the search interval); the model is evaluated only at the repetitions
+    still moving.
+    """
+    width = np.subtract(*scene.parameters[name].bounds[::-1])
+    theta, lo, hi = start.copy(), lo.copy(), hi.copy()
+    active = np.flatnonzero(hi > lo)
+    previous = None
+    for _ in range(SCORING_ITERATIONS):
+        if active.size == 0:
+            break
+        sub = {k: np.asarray(v)[active] for k, v in statistics.items()}
+        x = theta[active]
+        u, info = _exact_score(scene, detector, sub, name, {k: np.full(active.size, v) for k, v in nuisances.items()}, x)
+        u = np.where(np.isfinite(u), u, 0.0)
+        rising = u >= 0
+        lo[active] = np.where(rising, np.maximum(lo[active], x), lo[active])
+        hi[active] = np.where(rising, hi[active], np.minimum(hi[active], x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(info > 0, u / info, 0.0)
+            if previous is not None:
+                x_old, u_old = previous
+                slope = (u - u_old) / (x - x_old)
+                step = np.where(np.isfinite(slope) & (slope < 0), -u / slope, step)
+            tolerance = np.maximum(CONVERGED * width, ROOT_TOLERANCE / np.sqrt(np.where(info > 0, info, np.inf)))
+        new = x + step
+        outside = ~((new > lo[active]) & (new < hi[active]))
+        new = np.where(outside & (step != 0), 0.5 * (lo[active] + hi[active]), new)
+        theta[active] = new
+        moving = np.abs(new - x) > tolerance
+        previous = (x[moving], u[moving])
+        active = active[moving]
+    return theta
 
 
 def _fisher_scoring(scene, detector, statistics, names, estimate):

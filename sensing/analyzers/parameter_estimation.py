@@ -100,11 +100,9 @@ class ParameterEstimation(Analysis):
         fisher = detector_fisher_information(scene, detector, names, derivatives)
         model = detector.outcome_model(scene.prepare(detector.accepts))
         detected = float(np.sum(model.signal_mean()))
-        checkpoints = statistics["copies"].shape[0]
-        estimates = np.stack([
-            maximum_likelihood(scene, detector, {k: v[j] for k, v in statistics.items()}, names)
-            for j in range(checkpoints)
-        ])
+        checkpoints, reps = statistics["copies"].shape[:2]
+        flat = {k: np.reshape(v, (checkpoints * reps, *np.shape(v)[2:])) for k, v in statistics.items()}
+        estimates = maximum_likelihood(scene, detector, flat, names).reshape(checkpoints, reps, len(names))
         return {"fisher": fisher, "estimates": estimates, "detected_photons_per_copy": detected, "names": names,
                 "identifiability": unidentifiable_parameters(fisher, names)}
 
