@@ -24,6 +24,7 @@ and threshold ("click") outputs have
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -47,11 +48,22 @@ def complex_wishart(rng: np.random.Generator, dof: int, dim: int) -> np.ndarray:
     if dof < dim:  # rank-deficient: draw the vectors themselves
         z = (rng.standard_normal((dof, dim)) + 1j * rng.standard_normal((dof, dim))) / np.sqrt(2)
         return z.T @ z.conj()
+    diagonal, low = _wishart_indices(dim)
     a = np.zeros((dim, dim), dtype=complex)
-    a[np.diag_indices(dim)] = np.sqrt(rng.gamma(dof - np.arange(dim), 1.0))
-    low = np.tril_indices(dim, -1)
-    a[low] = (rng.standard_normal(len(low[0])) + 1j * rng.standard_normal(len(low[0]))) / np.sqrt(2)
+    a.flat[diagonal] = np.sqrt(rng.gamma(dof - np.arange(dim), 1.0))
+    a.flat[low] = (rng.standard_normal(low.size) + 1j * rng.standard_normal(low.size)) * _SQRT_HALF
     return a @ a.conj().T
+
+
+_SQRT_HALF = 1 / np.sqrt(2)
+
+
+@functools.lru_cache(maxsize=64)
+def _wishart_indices(dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the diagonal and of the strictly lower triangle of a dim x dim matrix
+    (row by row, the order of ``np.tril_indices``)."""
+    rows, cols = np.tril_indices(dim, -1)
+    return np.arange(dim) * (dim + 1), rows * dim + cols
 
 
 #: Per-point elements of the intermediate arrays a batched contraction may hold at once
@@ -61,6 +73,10 @@ CONTRACTION_ELEMENTS = 1 << 22
 #: Above this many number-resolving outputs the Fisher information is computed without the
 #: dense n x n covariance (Woodbury identity on its low-rank thermal part).
 DENSE_COVARIANCE_OUTPUTS = 2048
+#: Above this many number-resolving outputs the Fisher information uses the Woodbury identity
+#: (equal to the dense pseudo-inverse to rounding; the dense eigendecomposition of a 1600-pixel
+#: covariance costs seconds).
+WOODBURY_OUTPUTS = 256
 #: Eigenvalues of a dense output operator below this fraction of its largest are dropped
 #: (:meth:`DenseOutputs._eigenrows`).
 EIGEN_RCOND = 1e-15
@@ -312,7 +328,7 @@ class ClassicalCountingModel(OutcomeModel):
     def fisher_contribution(self, mean_derivatives: np.ndarray, covariance_derivatives: np.ndarray | None) -> np.ndarray:
         r"""Fisher information per copy :math:`J = \partial\mu^T C^{-1}\partial\mu` (see the base class).
 
-        Number-resolving outputs with more than :data:`DENSE_COVARIANCE_OUTPUTS` outputs (2-D
+        Number-resolving outputs with more than :data:`WOODBURY_OUTPUTS` outputs (2-D
         cameras) never form the n x n covariance: :math:`C = D + BB^T` with
         :math:`D = \mathrm{diag}(E n_k)` and :math:`B_k = (\mathrm{Re}\,\mathrm{vec}R_k,
         \mathrm{Im}\,\mathrm{vec}R_k)` (since :math:`\mathrm{tr}R_kR_l = \mathrm{Re}\,
@@ -320,7 +336,7 @@ class ClassicalCountingModel(OutcomeModel):
         :math:`J = G^TD^{-1}G - (B^TD^{-1}G)^T(I + B^TD^{-1}B)^{-1}(B^TD^{-1}G)`,
         :math:`G = \partial\mu^T`. Outputs with zero mean carry no light and are dropped.
         """
-        if self.threshold or len(self.labels) <= DENSE_COVARIANCE_OUTPUTS:
+        if self.threshold or len(self.labels) <= WOODBURY_OUTPUTS:
             return super().fisher_contribution(mean_derivatives, covariance_derivatives)
         mean = self.mean()
         keep = mean > 0
