@@ -65,8 +65,21 @@ def guarded_call(label: str, function: Callable, *args, key: str | None = None):
     return dask.delayed(_guard, pure=True)(label, function, *args, dask_key_name=key)
 
 
-def sample_task(model, seed: int, task: Task) -> Statistics:
+class Opaque:
+    """A task argument dask passes through untouched: dask walks into dataclasses, tuples and
+    dicts given to a delayed call looking for collections, and for the ~3000 sample tasks of a
+    27-point sweep that walk through their :class:`Task` (its repetitions and batches) took
+    longer than building the rest of the graph."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def sample_task(model, seed: int, task: Task | Opaque) -> Statistics:
     """Sufficient statistics of the task's batches, one row per repetition."""
+    task = task.value if isinstance(task, Opaque) else task
     rows = []
     for rep in task.repetitions:
         total = None
@@ -91,6 +104,16 @@ def tree_sum(items: list):
 def join_repetitions(blocks: list[Statistics]) -> Statistics:
     """Statistics of consecutive repetition blocks of one segment, joined along repetitions."""
     return {k: np.concatenate([b[k] for b in blocks], axis=0) for k in blocks[0]}
+
+
+def _join_repetitions(*blocks: Statistics) -> Statistics:
+    # Delayed arguments passed one by one, not in a list: dask wraps every list of delayed
+    # values in a collection of its own, which cost more than the sums themselves.
+    return join_repetitions(list(blocks))
+
+
+def _cumulative(*segments: Statistics) -> Statistics:
+    return cumulative(list(segments))
 
 
 def cumulative(segments: list[Statistics]) -> Statistics:
@@ -135,10 +158,10 @@ def _segment_nodes(unit: Unit, model, seed: int, checkpoints: list[int], repetit
     for i, task in enumerate(tasks):
         if segments is not None and task.segment not in segments:
             continue
-        node = guarded_call(unit.label, sample_task, model, seed, task, key=f"sample-{token}-{unit.point}-{unit.detector}-{i}")
+        node = guarded_call(unit.label, sample_task, model, seed, Opaque(task), key=f"sample-{token}-{unit.point}-{unit.detector}-{i}")
         samplers.append(node)
         by_segment.setdefault(task.segment, {}).setdefault(task.repetitions, []).append(node)
-    return {s: dask.delayed(join_repetitions, pure=True)([tree_sum(g) for g in by_segment[s].values()])
+    return {s: dask.delayed(_join_repetitions, pure=True)(*[tree_sum(g) for g in by_segment[s].values()])
             for s in sorted(by_segment)}
 
 
@@ -164,7 +187,7 @@ def build_graph(units: list[Unit], extra: list[Extra], seed: int, checkpoints: l
     for unit in units:
         model = _model_node(unit, token)
         segments = _segment_nodes(unit, model, seed, checkpoints, repetitions, pipeline, token, samplers)
-        stats = dask.delayed(cumulative, pure=True)(list(segments.values()))
+        stats = dask.delayed(_cumulative, pure=True)(*segments.values())
         outputs[("unit", unit.point, unit.detector)] = guarded_call(
             unit.label, unit.analyze, stats, key=f"analysis-{token}-{unit.point}-{unit.detector}")
     for item in extra:

@@ -66,7 +66,7 @@ class PipelineSettings(BaseModel):
 
     batch_size: Count = Field(10_000_000, ge=1, le=MAX_COPIES, description="copies sampled by one batch")
     batches_per_task: Count = Field(64, ge=1, le=100_000, description="consecutive batches one dask task runs")
-    repetitions_per_task: Count = Field(16, ge=1, le=MAX_REPETITIONS, description="repetitions one dask task runs")
+    repetitions_per_task: Count = Field(128, ge=1, le=MAX_REPETITIONS, description="repetitions one dask task runs (the numbers do not depend on it: every repetition has its own random stream)")
     scheduler: Literal["auto", "synchronous", "threads", "local"] | None = Field(
         None,
         description="where the work runs in-process: 'auto' (the default: 'synchronous' for runs that fit in "
