@@ -66,6 +66,22 @@ def _wishart_indices(dim: int) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(dim) * (dim + 1), rows * dim + cols
 
 
+def complex_wishart_block(rng: np.random.Generator, dof: int, dim: int, count: int) -> np.ndarray:
+    r"""``count`` independent draws of :func:`complex_wishart`, shape ``(count, dim, dim)``, in a
+    few vectorised calls (the same Bartlett decomposition)."""
+    if dof == 0:
+        return np.zeros((count, dim, dim), dtype=complex)
+    if dof < dim:
+        z = (rng.standard_normal((count, dof, dim)) + 1j * rng.standard_normal((count, dof, dim))) * _SQRT_HALF
+        return np.swapaxes(z, -1, -2) @ np.conj(z)
+    diagonal, low = _wishart_indices(dim)
+    a = np.zeros((count, dim * dim), dtype=complex)
+    a[:, diagonal] = np.sqrt(rng.gamma(dof - np.arange(dim), 1.0, size=(count, dim)))
+    a[:, low] = (rng.standard_normal((count, low.size)) + 1j * rng.standard_normal((count, low.size))) * _SQRT_HALF
+    a = a.reshape(count, dim, dim)
+    return a @ np.conj(np.swapaxes(a, -1, -2))
+
+
 #: Per-point elements of the intermediate arrays a batched contraction may hold at once
 #: (bounds the memory of separable pixel grids whatever the batch of parameter points).
 CONTRACTION_ELEMENTS = 1 << 22
@@ -410,6 +426,22 @@ class ClassicalCountingModel(OutcomeModel):
 
     def reduce(self, outcomes: np.ndarray) -> Statistics:
         return {"copies": np.int64(outcomes.shape[0]), "totals": outcomes.sum(axis=0, dtype=np.int64)}
+
+    @property
+    def sample_block(self):
+        """Number-resolving outputs: :meth:`sample_totals_block` (blocks of repetitions in one
+        call); threshold outputs: None (their sampler's cost grows with the lit copies)."""
+        return None if self.threshold else self.sample_totals_block
+
+    def sample_totals_block(self, rng: np.random.Generator, copies: int, repetitions: int) -> Statistics:
+        """:meth:`sample_statistics` of number-resolving outputs for ``repetitions`` independent
+        repetitions at once: complex Wishart matrices of the copies' source amplitudes, then
+        Poisson totals with means :math:`\mathrm{tr}(R_kW) + c\,d_k`; shapes ``(repetitions,)``
+        and ``(repetitions, n)``."""
+        r = self._responses()
+        w = complex_wishart_block(rng, copies, r.shape[-1], repetitions)
+        means = np.einsum("kab,rba->rk", r, w).real.clip(min=0.0) + copies * self.dark_counts
+        return {"copies": np.full(repetitions, copies, dtype=np.int64), "totals": rng.poisson(means).astype(np.int64)}
 
     def sample_statistics(self, rng: np.random.Generator, copies: int) -> Statistics:
         """Exact totals over ``copies`` copies.

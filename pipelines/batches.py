@@ -6,6 +6,14 @@ cut at every checkpoint (segments) and every ``batch_size`` copies within a segm
 ``SeedSequence(seed, spawn_key=(point, detector, repetition, segment, batch))``, the same
 child ``SeedSequence(seed).spawn`` would derive for that key path, so the numbers do not
 depend on which worker runs which batch, in which order, or on how many workers there are.
+
+Models with a block sampler (``OutcomeModel.sample_block``: exact sufficient-statistic
+samplers, whose one call costs microseconds whatever the copies) draw the repetitions of a
+block of :data:`REPETITION_BLOCK` together, in one vectorised call, from the block's seed
+``SeedSequence(seed, spawn_key=(point, detector, BLOCK_KEY + block, segment, batch))`` with
+``block = repetition // REPETITION_BLOCK``. A block is always drawn whole (rows beyond the
+run's repetitions are dropped), so repetition r's numbers depend neither on the number of
+repetitions nor on how tasks group them.
 """
 
 from __future__ import annotations
@@ -13,6 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+#: Repetitions a block sampler draws together (a constant: changing it changes the numbers).
+REPETITION_BLOCK = 16
+#: Block streams' third key is ``BLOCK_KEY + block``; per-repetition keys are below 10^5
+#: (``MAX_REPETITIONS``), so the two never meet.
+BLOCK_KEY = 2**30
 
 
 @dataclass(frozen=True)
@@ -64,4 +78,10 @@ def plan_tasks(point: int, detector: int, checkpoints: list[int], repetitions: i
 def batch_generator(seed: int, point: int, detector: int, repetition: int, batch: Batch) -> np.random.Generator:
     """The random generator of one batch of one repetition."""
     key = (point, detector, repetition, batch.segment, batch.index)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def block_generator(seed: int, point: int, detector: int, block: int, batch: Batch) -> np.random.Generator:
+    """The random generator of one batch of one block of :data:`REPETITION_BLOCK` repetitions."""
+    key = (point, detector, BLOCK_KEY + block, batch.segment, batch.index)
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))

@@ -25,7 +25,7 @@ from dask.callbacks import Callback
 
 from sensing.contracts.detector import Statistics, add_statistics
 from sensing.contracts.threads import pin_single_thread, single_threaded
-from sensing.pipelines.batches import Task, batch_generator, plan_tasks
+from sensing.pipelines.batches import REPETITION_BLOCK, Task, batch_generator, block_generator, plan_tasks
 
 
 class PointFailure(RuntimeError):
@@ -80,6 +80,8 @@ class Opaque:
 def sample_task(model, seed: int, task: Task | Opaque) -> Statistics:
     """Sufficient statistics of the task's batches, one row per repetition."""
     task = task.value if isinstance(task, Opaque) else task
+    if getattr(model, "sample_block", None) is not None:
+        return _sample_blocks(model, seed, task)
     rows = []
     for rep in task.repetitions:
         total = None
@@ -88,6 +90,22 @@ def sample_task(model, seed: int, task: Task | Opaque) -> Statistics:
             total = part if total is None else add_statistics(total, part)
         rows.append(total)
     return {key: np.stack([row[key] for row in rows]) for key in rows[0]}
+
+
+def _sample_blocks(model, seed: int, task: Task) -> Statistics:
+    """The task's repetitions from whole blocks of :data:`REPETITION_BLOCK`, each drawn in one call per batch."""
+    reps = np.asarray(task.repetitions)
+    blocks = range(reps.min() // REPETITION_BLOCK, reps.max() // REPETITION_BLOCK + 1)
+    parts = []
+    for block in blocks:
+        total = None
+        for batch in task.batches:
+            part = model.sample_block(block_generator(seed, task.point, task.detector, block, batch), batch.copies,
+                                      REPETITION_BLOCK)
+            total = part if total is None else add_statistics(total, part)
+        parts.append(total)
+    rows = reps - blocks[0] * REPETITION_BLOCK
+    return {key: np.concatenate([p[key] for p in parts])[rows] for key in parts[0]}
 
 
 def tree_sum(items: list):

@@ -93,6 +93,14 @@ class OutcomeModel(ABC):
             total = part if total is None else add_statistics(total, part)
         return total if total is not None else self.reduce(self.sample(rng, 0))
 
+    #: Optional ``sample_block(rng, copies, repetitions) -> Statistics``: the statistics of
+    #: ``repetitions`` independent repetitions of ``copies`` copies in one vectorised call
+    #: (entries with a leading repetition axis, ``copies`` an array), for exact samplers whose
+    #: one call costs microseconds. The pipeline then draws blocks of repetitions from one
+    #: stream each (:mod:`sensing.pipelines.batches`); None: one :meth:`sample_statistics`
+    #: call per repetition and batch.
+    sample_block = None
+
     def draws_per_copy(self) -> float:
         """Random numbers :meth:`sample_statistics` draws per copy, for the run's cost estimate.
 

@@ -3,7 +3,8 @@
 Streams are :class:`numpy.random.SeedSequence` objects keyed by where a draw belongs, never by
 a name (renaming a detector changes no number):
 
-- sampling: ``(point, detector, repetition, segment, batch)`` (:mod:`sensing.pipelines.batches`);
+- sampling: ``(point, detector, repetition, segment, batch)``, or for models with a block
+  sampler ``(point, detector, 2**30 + block, segment, batch)`` (:mod:`sensing.pipelines.batches`);
   sweep points are fewer than 10^4, so these keys never start with the stream tags below;
 - the task a scene poses (query sets, random mixture components): ``(TASK_STREAM, what, ...)``;
 - draws an analysis makes itself (e.g. empirical sample-complexity runs):
