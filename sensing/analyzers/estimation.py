@@ -70,12 +70,14 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
        :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` (``model.score_coefficients``:
        counting detectors, whose quasi-score is
        :math:`\partial\mu^TC^{-1}(T - c\mu)`), ``a`` and ``b`` are tabulated once on the grid,
-       for all repetitions and copy checkpoints together: U at every grid point is one
-       matrix product, which brackets the root in one grid cell, and the root of the cubic
-       spline of U in that cell starts a safeguarded secant iteration on the exact score
-       (:func:`_refine_root`), which stops once its step is below
-       ``ROOT_TOLERANCE`` standard errors. Other models are refined by golden-section search
-       on the locating criterion in the best grid cell.
+       for all repetitions and copy checkpoints together, and again at the cells' midpoints:
+       U at every grid point is one matrix product, which brackets the root in one grid
+       cell. The root of U's cubic spline through grid and midpoints is the estimate where
+       it agrees with the spline through the grid alone within ``ROOT_TOLERANCE`` standard
+       errors (:func:`_table_roots`); elsewhere it starts a safeguarded secant iteration on
+       the exact score (:func:`_refine_root`), which stops once its step is below that.
+       Other models are refined by golden-section search on the locating criterion in the
+       best grid cell.
     3. With several parameters, all are then refined jointly by Fisher scoring on the
        model's score, :math:`\theta \leftarrow \theta + \mathcal I(\theta)^{+} U(\theta)`,
        clipped to the bounds (with one parameter and a linear score, step 2 already is the
@@ -112,11 +114,9 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     ll = model.locating_log_likelihood(statistics)  # (G, R): locate; the exact score refines below
     best = np.argmax(ll, axis=0)
     if hasattr(model, "score_coefficients"):
-        h = first.step * 10
-        dmean = (_model(scene, detector, {names[0]: grid + h, **nuisances}).mean()
-                 - _model(scene, detector, {names[0]: grid - h, **nuisances}).mean()) / (2 * h)
-        a, b, _ = model.score_coefficients(dmean[:, None, :])  # (G, 1, n), (G, 1)
-        start, lo, hi = _table_roots(grid, a[:, 0, :], b[:, 0], statistics, best)
+        table = _score_table(scene, detector, names[0], nuisances, grid, model)
+        midpoints = _score_table(scene, detector, names[0], nuisances, 0.5 * (grid[:-1] + grid[1:]))
+        start, lo, hi = _table_roots(grid, table, midpoints, statistics, best)
         root = _refine_root(scene, detector, statistics, names[0], nuisances, start, lo, hi)
         estimate = {names[0]: root, **fixed}
         if len(names) == 1:
@@ -129,21 +129,54 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     return np.stack([estimate[n] for n in names], axis=-1)
 
 
-def _table_roots(grid, a, b, statistics, best) -> np.ndarray:
+def _score_table(scene, detector, name, nuisances, points, model=None):
+    """``(a, b, information)`` of the linear score at ``points`` of ``name``: shapes (P, n), (P,), (P,) per copy."""
+    h = scene.parameters[name].step * 10
+    model = model if model is not None else _model(scene, detector, {name: points, **nuisances})
+    dmean = (_model(scene, detector, {name: points + h, **nuisances}).mean()
+             - _model(scene, detector, {name: points - h, **nuisances}).mean()) / (2 * h)
+    a, b, information = model.score_coefficients(dmean[:, None, :])
+    return a[:, 0, :], b[:, 0], information[:, 0, 0]
+
+
+def _spline_roots(nodes, a, b, cells, totals, copies):
+    """Roots of the cubic spline of U = a.T - c b through ``nodes`` inside cell ``cells[r]`` of each
+    repetition (where U falls through zero), by bisection."""
+    from scipy.interpolate import CubicSpline
+
+    spline_a = CubicSpline(nodes, a, axis=0).c  # (4, P-1, n): a(θ) = sum_j c_j (θ - θ_k)^(3-j)
+    spline_b = CubicSpline(nodes, b, axis=0).c  # (4, P-1)
+    coefficients = (np.einsum("jrn,rn->jr", spline_a[:, cells, :], totals)
+                    - copies[None, :] * spline_b[:, cells])  # (4, r): U as a cubic in θ - θ_k
+    left, right = np.zeros(cells.size), nodes[cells + 1] - nodes[cells]
+    for _ in range(BISECTIONS):
+        mid = 0.5 * (left + right)
+        value = ((coefficients[0] * mid + coefficients[1]) * mid + coefficients[2]) * mid + coefficients[3]
+        up = value >= 0
+        left, right = np.where(up, mid, left), np.where(up, right, mid)
+    return nodes[cells] + 0.5 * (left + right)
+
+
+def _table_roots(grid, table, midpoints, statistics, best):
     r"""Each repetition's root of :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` nearest
-    its located grid point, from ``a`` (G, n) and ``b`` (G,) tabulated on ``grid``.
+    its located grid point, from ``table = (a, b, information)`` on ``grid`` and the same at
+    the cell midpoints. Returns ``(estimate, lo, hi)``: ``lo < hi`` brackets a root the exact
+    iteration (:func:`_refine_root`) must still polish; ``lo == hi`` marks a final estimate.
 
     U is known exactly at the grid points (one matrix product for all repetitions).
     Candidates are the grid cells where U falls through zero (a local maximum of the
     likelihood) and the bounds where U points out of the interval (the likelihood
     increases towards the bound, where the clipped Fisher-scoring iteration stops). The
-    candidate nearest ``best`` is taken; inside its cell the root of the cubic spline of
-    U in θ (the spline of the tabulated ``a`` and ``b``, exact at the grid points) is
-    found by bisection to machine precision. A repetition with no candidate (U not
-    finite anywhere) keeps its grid point.
+    candidate nearest ``best`` is taken. Inside its cell the root of the cubic spline of U
+    through the grid and through grid and midpoints (exact at all of them) is found by
+    bisection; the spline's error falls as the fourth power of the spacing, so the
+    difference of the two roots bounds the finer one's error about fifteen times over.
+    Where that difference is at most ``ROOT_TOLERANCE`` standard errors the finer root is
+    the estimate; elsewhere (a score varying faster than the grid resolves, e.g. like 1/d
+    next to d = 0) the finer cell is the bracket of the exact iteration. A repetition with
+    no candidate (U not finite anywhere) keeps its grid point.
     """
-    from scipy.interpolate import CubicSpline
-
+    a, b, information = table
     totals = np.asarray(statistics["totals"], dtype=float)
     copies = np.asarray(statistics["copies"], dtype=float)
     score = totals @ a.T - copies[:, None] * b[None, :]  # (R, G): U at every grid point
@@ -159,22 +192,27 @@ def _table_roots(grid, a, b, statistics, best) -> np.ndarray:
     found = np.isfinite(distance[np.arange(choice.size), choice])
     estimate = np.where(found & (choice == g - 1), grid[0], grid[best])
     estimate = np.where(found & (choice == g), grid[-1], estimate)
-    lo, hi = estimate.copy(), estimate.copy()  # a bracket of the root (empty: nothing to refine)
+    lo, hi = estimate.copy(), estimate.copy()
     inside = np.flatnonzero(found & (choice < g - 1))
     if inside.size:
-        cell = choice[inside]
-        spline_a = CubicSpline(grid, a, axis=0).c  # (4, G-1, n): a(θ) = sum_j c_j (θ - θ_k)^(3-j)
-        spline_b = CubicSpline(grid, b, axis=0).c  # (4, G-1)
-        coefficients = (np.einsum("jrn,rn->jr", spline_a[:, cell, :], totals[inside])
-                        - copies[inside][None, :] * spline_b[:, cell])  # (4, r): U as a cubic in θ - θ_k
-        left, right = np.zeros(inside.size), grid[cell + 1] - grid[cell]
-        for _ in range(BISECTIONS):
-            mid = 0.5 * (left + right)
-            value = ((coefficients[0] * mid + coefficients[1]) * mid + coefficients[2]) * mid + coefficients[3]
-            up = value >= 0
-            left, right = np.where(up, mid, left), np.where(up, right, mid)
-        estimate[inside] = grid[cell] + 0.5 * (left + right)
-        lo[inside], hi[inside] = grid[cell], grid[cell + 1]
+        cell, t, c = choice[inside], totals[inside], copies[inside]
+        coarse = _spline_roots(grid, a, b, cell, t, c)
+        mid_a, mid_b, _ = midpoints
+        nodes = np.empty(2 * g - 1)
+        nodes[0::2], nodes[1::2] = grid, 0.5 * (grid[:-1] + grid[1:])
+        fine_a = np.empty((2 * g - 1, a.shape[1]))
+        fine_a[0::2], fine_a[1::2] = a, mid_a
+        fine_b = np.empty(2 * g - 1)
+        fine_b[0::2], fine_b[1::2] = b, mid_b
+        at_mid = np.einsum("rn,rn->r", mid_a[cell], t) - c * mid_b[cell]  # exact U at the cell's midpoint
+        fine_cell = 2 * cell + (at_mid >= 0)  # the half where U still falls through zero
+        fine = _spline_roots(nodes, fine_a, fine_b, fine_cell, t, c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            standard_error = 1 / np.sqrt(c * np.maximum(information[cell], information[cell + 1]))
+        settled = np.abs(fine - coarse) <= ROOT_TOLERANCE * standard_error
+        estimate[inside] = fine
+        lo[inside] = np.where(settled, fine, nodes[fine_cell])
+        hi[inside] = np.where(settled, fine, nodes[fine_cell + 1])
     return estimate, lo, hi
 
 
