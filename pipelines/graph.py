@@ -264,7 +264,7 @@ def execute(outputs: dict, samplers: list, scheduler: str, client, progress: boo
         if client is None:
             wanted = {d.key: n for n, d in zip(names, delayed)}
             with _Watch(bar, wanted, on_result):
-                dask.compute(*delayed, scheduler=scheduler)
+                dask.compute(*delayed, scheduler=_local_scheduler(scheduler))
             return
         from distributed import as_completed
 
@@ -296,6 +296,20 @@ def execute(outputs: dict, samplers: list, scheduler: str, client, progress: boo
             _cancel(client, output_futures)
             raise ClusterFailure(f"lost the dask scheduler at {getattr(client.scheduler, 'address', '?')} during the run: "
                                  f"{_cluster_error(err)}") from None
+
+
+def _local_scheduler(name: str):
+    """dask's in-process scheduler ``name`` as its function: given a name, dask imports
+    ``distributed`` (half a second) to look for a client first."""
+    if name == "synchronous":
+        from dask.local import get_sync
+
+        return get_sync
+    if name == "threads":
+        from dask.threaded import get
+
+        return get
+    return name
 
 
 def _cancel(client, futures) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -94,7 +96,27 @@ def encode(ds: xr.Dataset) -> bytes:
     here, and HDF5 never writes to disk itself: the bytes go through :func:`atomic_write`,
     whose failures (disk full, file-size limit) are plain ``OSError`` s.
     """
-    return bytes(ds.to_netcdf(engine="h5netcdf"))
+    with _no_distributed_lookup():
+        return bytes(ds.to_netcdf(engine="h5netcdf"))
+
+
+@contextlib.contextmanager
+def _no_distributed_lookup():
+    """xarray's ``to_netcdf`` imports ``distributed`` (half a second) to ask whether a cluster
+    client is active. In a process that never imported it there is none: the import is made to
+    fail (which xarray and dask treat as "no cluster") for the duration of the call."""
+    if "distributed" in sys.modules:
+        yield
+        return
+    names = ("distributed", "dask.distributed")
+    for name in names:
+        sys.modules[name] = None  # type: ignore[assignment]  (an import of it raises ImportError)
+    try:
+        yield
+    finally:
+        for name in names:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
 
 
 def write(ds: xr.Dataset | bytes, out: Path, overwrite: bool = False) -> Path:
