@@ -23,7 +23,7 @@ from sensing.study.registry import ANALYSES, DETECTORS, SCENES
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SHIPPED = CONFIGS / "superresolution.yaml"
 #: Libraries the superresolution study never uses (seconds of imports between them).
-HEAVY = ["strawberryfields", "thewalrus", "stim", "scipy.integrate", "scipy.stats", "scipy.signal", "numba", "sympy"]
+HEAVY = ["strawberryfields", "thewalrus", "stim", "astropy", "scipy.integrate", "scipy.stats", "scipy.signal", "numba", "sympy"]
 #: Plugin modules the superresolution config does not name.
 UNNAMED = ["sensing.scenes.array", "sensing.scenes.qubit_state", "sensing.scenes.cv_state", "sensing.scenes.displacement",
            "sensing.detectors.interferometry", "sensing.detectors.shadows", "sensing.detectors.cv_shadows",
