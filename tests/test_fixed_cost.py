@@ -136,3 +136,27 @@ def test_poisson_isf_equals_scipy_stats(tail):
     means = np.concatenate([np.geomspace(1e-12, 200.0, 10_000), np.linspace(0.0, 81.0, 10_001)[1:]])
     ours = np.array([_poisson_isf(tail, m) for m in means])
     np.testing.assert_array_equal(ours, poisson.isf(tail, means))
+
+
+def test_register_and_unregister_on_the_lazy_registry():
+    from sensing.study.registry import PluginError
+
+    class Extra:
+        kind = "extra_test_detector"
+
+    class Impostor:
+        kind = "camera"
+
+    assert "extra_test_detector" not in DETECTORS
+    DETECTORS.register(Extra)
+    try:
+        assert DETECTORS["extra_test_detector"] is Extra and list(DETECTORS)[-1] == "extra_test_detector"
+        DETECTORS.register(Extra)  # the same class again: no error
+    finally:
+        DETECTORS.unregister("extra_test_detector")
+    assert "extra_test_detector" not in DETECTORS and "extra_test_detector" not in list(DETECTORS)
+    with pytest.raises(KeyError):
+        DETECTORS["extra_test_detector"]
+    with pytest.raises(PluginError, match="already registered"):
+        DETECTORS.register(Impostor)
+    assert DETECTORS["camera"] is not Impostor

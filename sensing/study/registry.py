@@ -112,13 +112,14 @@ class Registry(Mapping):
         return isinstance(kind, str) and kind in self.kinds()
 
     def __getitem__(self, kind: str) -> type:
-        with self._lock:
-            cls = self._table.get(kind)
-            if cls is None:
-                if kind not in self:
-                    raise KeyError(kind)
-                cls = self._table[kind] = self._load_kind(kind)
+        cls = self._table.get(kind)
+        if cls is not None:
             return cls
+        if kind not in self:
+            raise KeyError(kind)
+        loaded = self._load_kind(kind)  # outside the lock: an import takes its own locks
+        with self._lock:
+            return self._table.setdefault(kind, loaded)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.kinds())
