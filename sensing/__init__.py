@@ -4,7 +4,8 @@
 ``sensing`` on the command line does the same from a YAML file.
 """
 
-from sensing import sf_compat as _sf_compat  # noqa: F401  (before anything imports Strawberry Fields)
+# Strawberry Fields is imported only through sensing.sf_compat.import_strawberryfields(), which
+# applies the SciPy shim first; nothing heavy is imported here.
 
 __version__ = "0.1.0"
 

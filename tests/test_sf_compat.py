@@ -26,15 +26,32 @@ def test_shim_is_needed_on_this_scipy():
     assert "simps" in bare.stderr
 
 
-def test_importing_the_shim_installs_a_working_simps_before_sf_is_imported():
-    """``import sensing.sf_compat`` alone (SF not yet imported) provides ``scipy.integrate.simps``,
-    equal to ``simpson``: on int_0^pi sin x dx = 2 with 11 points both give the same composite
-    Simpson value, which differs from 2 by the rule's error (~1.1e-4), so equality is not trivial."""
+def test_importing_sensing_or_the_shim_module_does_not_import_scipy_integrate():
+    """The shim is applied lazily: ``import sensing`` and ``import sensing.sf_compat`` leave
+    ``scipy.integrate`` (0.3-0.9 s) and SF unimported and ``simps`` not yet aliased."""
+    result = run_fresh(
+        """
+        import sys
+        import sensing, sensing.sf_compat
+        print("scipy.integrate" in sys.modules, "strawberryfields" in sys.modules)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_shim_installs_a_working_simps_before_sf_is_imported():
+    """``install_simps_alias()`` (what ``import_strawberryfields`` runs first; SF not yet imported)
+    provides ``scipy.integrate.simps``, equal to ``simpson``: on int_0^pi sin x dx = 2 with 11
+    points both give the same composite Simpson value, which differs from 2 by the rule's error
+    (~1.1e-4), so equality is not trivial."""
     result = run_fresh(
         """
         import sys
         import numpy as np
-        import sensing.sf_compat
+        from sensing.sf_compat import install_simps_alias
+        install_simps_alias()
+        install_simps_alias()  # idempotent
         import scipy.integrate
         assert "strawberryfields" not in sys.modules
         x = np.linspace(0.0, np.pi, 11)
@@ -49,7 +66,8 @@ def test_importing_the_shim_installs_a_working_simps_before_sf_is_imported():
 
 
 def test_sf_imported_through_the_shim_integrates_wigner_marginals():
-    """SF imported through ``import_strawberryfields`` in a fresh interpreter: version 0.23, hbar = 2,
+    """SF imported through ``import_strawberryfields`` in a fresh interpreter (the one place the shim
+    is applied, so the import order a run sees): version 0.23, hbar = 2,
     and ``x_quad_values`` (SF's own use of ``simps``) gives the x marginal of the coherent state
     Dgate(0.3): a Gaussian of mean 0.6 and variance hbar/2 = 1 (PHYSICS.md section 0)."""
     result = run_fresh(

@@ -403,6 +403,8 @@ def _first_point(ds):
 
 
 def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
+    from sensing.analyzers.plots import fixed_margins, plain_log_labels  # fast layout and log labels
+
     plt = _pyplot()
     paths = []
     point, note = _first_point(ds)
@@ -426,8 +428,9 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_ylim(bottom=max(1e-12, np.nanmin(point["quantum_chernoff_bound"].values) / 10))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    ax.set_title(f"one source or two ({note})" if note else "one source or two", fontsize=9)
-    fig.tight_layout()
+    ax.set_title(f"one source or two ({note})" if note else "one source or two", fontsize=9, y=1.0)
+    plain_log_labels(ax)
+    fixed_margins(fig, top=0.35)
     paths.append(out / "error_probability.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
@@ -444,8 +447,9 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     ax.set_ylabel("1/2 - error probability")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    ax.set_title(f"memory against repeated measurement ({note})" if note else "memory against repeated measurement", fontsize=9)
-    fig.tight_layout()
+    ax.set_title(f"memory against repeated measurement ({note})" if note else "memory against repeated measurement", fontsize=9, y=1.0)
+    plain_log_labels(ax)
+    fixed_margins(fig, top=0.35)
     paths.append(out / "memory.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
@@ -461,8 +465,9 @@ def make_plots(ds: xr.Dataset, out: Path) -> list[Path]:
         ax.set_ylabel("error exponent per photon [nat]")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-        ax.set_title(", ".join(f"{d}={v}" for d, v in others.items()), fontsize=9)
-        fig.tight_layout()
+        ax.set_title(", ".join(f"{d}={v}" for d, v in others.items()), fontsize=9, y=1.0)
+        plain_log_labels(ax)
+        fixed_margins(fig, top=0.35)
         paths.append(out / "exponent.png")
         fig.savefig(paths[-1], dpi=120)
         plt.close(fig)

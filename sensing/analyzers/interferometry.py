@@ -281,6 +281,8 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sensing.analyzers.plots import plain_log_labels  # log labels without mathtext parsing
+
     out.mkdir(parents=True, exist_ok=True)
     files = []
     dim = _baseline_dim(ds)
@@ -296,6 +298,7 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
             ax.plot(x, np.where(np.isfinite(q), q, np.nan), "k--", label="QFI")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            plain_log_labels(ax)
             ax.set_xlabel("baseline [km]")
             ax.set_ylabel(f"Fisher information per copy ({'|g|' if par == 'amplitude' else 'phase, rad^-2'})")
             ax.legend(fontsize=7)
@@ -311,6 +314,7 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
             ax.plot(x, np.where(np.isfinite(y) & (y > 0), y, np.nan), "o-", label=str(det))
         ax.set_xscale("log")
         ax.set_yscale("log")
+        plain_log_labels(ax)
         ax.set_xlabel("baseline [km]")
         ax.set_ylabel("observing time to the target phase precision [s]")
         ax.legend(fontsize=7)
@@ -332,6 +336,7 @@ def interferometry_plots(ds: xr.Dataset, out: Path) -> list[Path]:
             ax.plot(xs[good], y[good], "o", label=f"{det} (this run)")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_labels(ax)
     ax.set_xlabel("detected photons per temporal mode")
     ax.set_ylabel("ebits per detected photon")
     ax.legend(fontsize=7)

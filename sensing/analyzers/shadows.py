@@ -877,6 +877,8 @@ def shadow_plots(ds: xr.Dataset, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sensing.analyzers.plots import fixed_margins, plain_log_labels  # fast layout and log labels
+
     out.mkdir(parents=True, exist_ok=True)
     p, note = _first_point(ds)
     files = []
@@ -887,9 +889,10 @@ def shadow_plots(ds: xr.Dataset, out: Path) -> list[Path]:
             ax.loglog(p["copies"], p["mse_bound"].sel(detector=d), "--", label=f"{d}: variance bound")
     ax.set_xlabel("snapshots N")
     ax.set_ylabel("mean squared error")
-    ax.set_title("shadow predictions" + (f" ({note})" if note else ""), fontsize=9)
+    ax.set_title("shadow predictions" + (f" ({note})" if note else ""), fontsize=9, y=1.0)
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    plain_log_labels(ax)
+    fixed_margins(fig, top=0.35)
     files.append(out / "shadow_mse.png")
     fig.savefig(files[-1], dpi=120)
     plt.close(fig)
@@ -903,9 +906,10 @@ def shadow_plots(ds: xr.Dataset, out: Path) -> list[Path]:
         ax.axhline(float(ds.attrs.get("epsilon", 0.1)), color="gray", lw=0.8)
         ax.set_xlabel("snapshots N")
         ax.set_ylabel("max |prediction - truth| over weight-k strings")
-        ax.set_title("dashed: HKP Theorem 1 accuracy", fontsize=9)
+        ax.set_title("dashed: HKP Theorem 1 accuracy", fontsize=9, y=1.0)
         ax.legend(fontsize=6)
-        fig.tight_layout()
+        plain_log_labels(ax)
+        fixed_margins(fig, top=0.35)
         files.append(out / "shadow_errors.png")
         fig.savefig(files[-1], dpi=120)
         plt.close(fig)

@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import astropy.units as u
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import core_schema
 
@@ -77,6 +76,8 @@ class PhysicalUnit:
             return self.kind
         if self.unit == "mag":
             return "magnitude"
+        import astropy.units as u  # here, not at module level: 0.2 s a run without physical units does not pay
+
         return str(u.Unit(self.unit).physical_type)
 
     def convert(self, value: Any) -> float:
@@ -129,6 +130,8 @@ def to_canonical(value: Any, spec: PhysicalUnit) -> float:
             raise _reject(value, spec, f"outside the magnitudes of real sources, {MAGNITUDE_RANGE[0]:g} (brighter than "
                                        f"the Sun) to {MAGNITUDE_RANGE[1]:g}")
         return number
+    import astropy.units as u
+
     canonical = u.Unit(spec.unit)
     if isinstance(value, u.Quantity):
         quantity = value
@@ -183,6 +186,8 @@ def cf_units(spec: PhysicalUnit | str) -> str:
     text = spec.unit if isinstance(spec, PhysicalUnit) else spec
     if text == "mag":
         return "mag"
+    import astropy.units as u
+
     unit = u.Unit(text)
     if unit == u.dimensionless_unscaled:
         return "1"

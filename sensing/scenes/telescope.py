@@ -19,11 +19,11 @@ the scene's angle unit ``units`` (default ``mas`` with a telescope), the brightn
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-import astropy.units as u
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -99,6 +99,7 @@ class FitsPsf(_Strict):
 
     @model_validator(mode="after")
     def _readable(self):
+        import astropy.units as u
         from astropy.io import fits
 
         path = Path(self.path).expanduser()
@@ -190,6 +191,8 @@ class BrightnessSettings(_Strict):
 # ---------------------------------------------------------------------------------------------
 def angle_unit(units: str) -> u.Unit | None:
     """The astropy angle unit named by ``units`` ('mas', 'arcsec', 'rad', ...), else None (abstract units)."""
+    import astropy.units as u  # in the functions that use it: 0.2 s a run in abstract units does not pay
+
     try:
         unit = u.Unit(units)
     except (ValueError, TypeError):
@@ -197,10 +200,18 @@ def angle_unit(units: str) -> u.Unit | None:
     return unit if unit.physical_type == "angle" else None
 
 
+def _is_quantity(value) -> bool:
+    """Whether ``value`` is an astropy Quantity (there is none unless ``astropy.units`` is imported)."""
+    units = sys.modules.get("astropy.units")
+    return units is not None and isinstance(value, units.Quantity)
+
+
 def _to_scene_units(value, field: str, units: str):
     """A position or width given with a unit, converted to the scene's ``units`` (numbers pass through)."""
-    if isinstance(value, bool) or not isinstance(value, (str, u.Quantity)):
+    if isinstance(value, bool) or not (isinstance(value, str) or _is_quantity(value)):
         return value
+    import astropy.units as u
+
     try:
         quantity = value if isinstance(value, u.Quantity) else u.Quantity(value.strip())
     except (TypeError, ValueError):
@@ -291,6 +302,8 @@ def photometry_of(settings):
             if unit is None:
                 raise ValueError(f"psf.pixel_scale: the header gives an angle but source.units is {s.units!r}; "
                                  "give pixel_scale in the scene's units or use an angle unit")
+            import astropy.units as u
+
             psf.pixel_scale = float((psf._header_scale * u.rad).to_value(unit))
     return s
 
@@ -325,6 +338,8 @@ class PsfBasis:
 def _width(psf, settings) -> float:
     if psf.width is not None:
         return float(psf.width)
+    import astropy.units as u
+
     t = settings.telescope
     return float((t.wavelength / t.aperture_diameter * u.rad).to_value(angle_unit(settings.units)))
 
@@ -372,6 +387,8 @@ def telescope_attrs(scene) -> dict:
     t = s.telescope
     if t is None:
         return {}
+    import astropy.units as u
+
     rate = scene.copies_per_second()
     out = {
         "aperture_diameter_m": t.aperture_diameter, "obscuration": t.obscuration, "wavelength_m": t.wavelength,

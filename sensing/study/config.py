@@ -186,17 +186,19 @@ def pairing_problems(scene_cls, analysis_cls, detector_classes: list[type]) -> l
         problems.append(f"analysis.kind: analysis {analysis_cls.kind!r} needs a source providing {_names(missing)} "
                         f"(source kinds {sources}); source kind {scene_kind!r} provides {_names(scene_cls.provides)} "
                         f"(analyses it can serve: {fitting})")
-    servable = [k for k, d in DETECTORS.items() if d.accepts in scene_cls.provides
+    def servable() -> list[str]:  # imports every detector plugin: only for a message
+        return [k for k, d in DETECTORS.items() if d.accepts in scene_cls.provides
                 and analysis_cls.detector_capabilities <= d.capabilities]
+
     for i, det in enumerate(detector_classes):
         if det.accepts not in scene_cls.provides:
             problems.append(f"detectors.{i}.kind: detector kind {det.kind!r} needs a source providing "
                             f"{det.accepts.__name__}; source kind {scene_kind!r} provides {_names(scene_cls.provides)} "
-                            f"(detector kinds allowed here: {servable})")
+                            f"(detector kinds allowed here: {servable()})")
         elif not analysis_cls.detector_capabilities <= det.capabilities:
             problems.append(f"detectors.{i}.kind: analysis {analysis_cls.kind!r} needs detectors with "
                             f"{sorted(analysis_cls.detector_capabilities)}; detector kind {det.kind!r} has "
-                            f"{sorted(det.capabilities)} (detector kinds allowed here: {servable})")
+                            f"{sorted(det.capabilities)} (detector kinds allowed here: {servable()})")
     return problems
 
 
@@ -235,6 +237,44 @@ def config_model() -> type[BaseModel]:
     """The pydantic model of a run config for the scenes, detectors and analyses registered now."""
     load_plugins()
     return _model(tuple(SCENES), tuple(DETECTORS), tuple(ANALYSES))
+
+
+def _named_kinds(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+    """The registered scene, detector and analysis kinds a raw config names, read without
+    importing any plugin but the scene's (for its default analysis); None unless every kind is
+    a registered name."""
+    if not isinstance(raw, dict):
+        return None
+    source, detectors, analysis = raw.get("source"), raw.get("detectors"), raw.get("analysis", None)
+    scene = source.get("kind") if isinstance(source, dict) else None
+    if not isinstance(scene, str) or scene not in SCENES or not isinstance(detectors, list) or not detectors:
+        return None
+    kinds = [d.get("kind") if isinstance(d, dict) else None for d in detectors]
+    if not all(isinstance(k, str) and k in DETECTORS for k in kinds):
+        return None
+    if "analysis" in raw:
+        chosen = analysis.get("kind") if isinstance(analysis, dict) else None
+    else:
+        chosen = SCENES[scene].default_analysis  # what _default_analysis fills in
+    if not isinstance(chosen, str) or chosen not in ANALYSES:
+        return None
+    return (scene,), tuple(sorted(set(kinds))), (chosen,)
+
+
+def _validated(raw: dict):
+    """``raw`` validated by the model of only the kinds it names (importing only those plugins).
+
+    When that model rejects ``raw``, or a kind is not registered, the model of every registered
+    kind validates it instead: every error is reported exactly as that model reports it (e.g.
+    an unknown kind lists all allowed kinds), and what that model accepts is accepted.
+    """
+    named = _named_kinds(raw)
+    if named is not None:
+        try:
+            return _model(*named).model_validate(raw)
+        except ValidationError:
+            pass  # the messages come from the full model below
+    return config_model().model_validate(raw)
 
 
 # -- dotted paths ------------------------------------------------------------------------------
@@ -428,7 +468,7 @@ def validate(raw: dict, prefix: str = ""):
     if bad:
         raise ConfigError([(prefix + p, m) for p, m in bad])
     try:
-        model = config_model().model_validate(raw)
+        model = _validated(raw)
     except ValidationError as err:
         raise ConfigError(_problems(err, prefix)) from None
     lenient = _lenient(raw, model.model_dump(), "")
