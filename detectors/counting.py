@@ -222,16 +222,32 @@ class SeparableOutputs:
     def _x_contracted(self, factor: np.ndarray, same_source: bool = False) -> np.ndarray:
         r""":math:`X_i[s, t, b, b'] = \sum_{a,a'} \bar L_{ab s} (M^x_i)_{aa'} L_{a'b't}` for a flat
         batch of factors ``(batch, K, r)``: shape ``(batch, Px, r, r, Ky, Ky)``, or with
-        ``same_source`` only :math:`\sum_s X_i[s, s]`, shape ``(batch, Px, 1, Ky, Ky)`` (for means)."""
-        batch, (px, kx, _), ky, r = factor.shape[0], self.x_matrices.shape, self.y_matrices.shape[-1], factor.shape[-1]
-        grid = np.zeros((batch, r, kx, ky), dtype=factor.dtype)
-        grid[:, :, self.orders[0], self.orders[1]] = np.swapaxes(factor, -1, -2)
-        applied = self.x_matrices @ grid[:, :, None]  # (batch, r, Px, Kx, Ky): M^x_i L_t
-        left = np.conj(np.swapaxes(grid, -1, -2))[:, :, None]  # (batch, r, 1, Ky, Kx): L_s^dagger
-        if same_source:
-            return (left @ applied).sum(axis=1)[:, :, None]
-        x = left[:, :, None] @ applied[:, None]  # (batch, r_s, r_t, Px, Ky, Ky)
-        return x.transpose(0, 3, 1, 2, 4, 5)
+        ``same_source`` only :math:`\sum_s X_i[s, s]`, shape ``(batch, Px, 1, Ky, Ky)`` (for means).
+
+        With the eigen-rows :math:`M^x_i = \sum_q s_{iq} w_{iq}^\dagger w_{iq}` (a pixel's
+        numerical rank q is a few, :meth:`DenseOutputs._eigenrows`), :math:`Z_{iqs} = w_{iq}L_s`
+        (one matrix product for every pixel column, source and parameter point) and
+        :math:`X_i[s, t] = \sum_q s_{iq} Z_{iqs}^\dagger Z_{iqt}`.
+        """
+        batch, kx, ky, r = factor.shape[0], self.x_matrices.shape[1], self.y_matrices.shape[-1], factor.shape[-1]
+        grid = np.zeros((kx, batch, r, ky), dtype=factor.dtype)
+        grid[self.orders[0], :, :, self.orders[1]] = np.moveaxis(factor, 1, 0)
+        rows, signs = self._x_rows()  # (Px, q, Kx)
+        px, q, _ = rows.shape
+        z = (rows.reshape(px * q, kx) @ grid.reshape(kx, -1)).reshape(px, q, batch, r, ky)
+        z = z.transpose(2, 0, 1, 3, 4)  # (batch, Px, q, r, Ky)
+        left = np.conj(z) if signs is None else np.conj(z) * signs[None, :, :, None, None]
+        if same_source:  # sum over sources and rows at once: (Ky, q r) @ (q r, Ky)
+            stacked = z.reshape(batch, px, q * r, ky)
+            return (np.swapaxes(left.reshape(batch, px, q * r, ky), -1, -2) @ stacked)[:, :, None]
+        wide = z.reshape(batch, px, q, r * ky)  # every (s, t) block of X_i in one (r Ky, q) @ (q, r Ky)
+        full = np.swapaxes(left.reshape(batch, px, q, r * ky), -1, -2) @ wide  # (batch, Px, r Ky, r Ky)
+        return full.reshape(batch, px, r, ky, r, ky).transpose(0, 1, 2, 4, 3, 5)
+
+    def _x_rows(self):
+        if not hasattr(self, "_rows"):
+            self._rows = DenseOutputs(self.x_matrices)._eigenrows()
+        return self._rows
 
     def _batched(self, factor: np.ndarray, per_chunk) -> np.ndarray:
         """Apply ``per_chunk`` to chunks of the flattened batch of factors and restore the batch shape."""

@@ -115,7 +115,10 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     best = np.argmax(ll, axis=0)
     if hasattr(model, "score_coefficients"):
         table = _score_table(scene, detector, names[0], nuisances, grid, model)
-        midpoints = _score_table(scene, detector, names[0], nuisances, 0.5 * (grid[:-1] + grid[1:]))
+        # The midpoint table costs as much as one exact step for G - 1 repetitions, which it
+        # usually saves: worth it only with at least that many repetitions.
+        midpoints = (_score_table(scene, detector, names[0], nuisances, 0.5 * (grid[:-1] + grid[1:]))
+                     if reps >= GRID_POINTS - 1 else None)
         start, lo, hi = _table_roots(grid, table, midpoints, statistics, best)
         root = _refine_root(scene, detector, statistics, names[0], nuisances, start, lo, hi)
         estimate = {names[0]: root, **fixed}
@@ -160,7 +163,7 @@ def _spline_roots(nodes, a, b, cells, totals, copies):
 def _table_roots(grid, table, midpoints, statistics, best):
     r"""Each repetition's root of :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` nearest
     its located grid point, from ``table = (a, b, information)`` on ``grid`` and the same at
-    the cell midpoints. Returns ``(estimate, lo, hi)``: ``lo < hi`` brackets a root the exact
+    the cell midpoints (``midpoints``; None: every root is left to the exact iteration). Returns ``(estimate, lo, hi)``: ``lo < hi`` brackets a root the exact
     iteration (:func:`_refine_root`) must still polish; ``lo == hi`` marks a final estimate.
 
     U is known exactly at the grid points (one matrix product for all repetitions).
@@ -197,6 +200,10 @@ def _table_roots(grid, table, midpoints, statistics, best):
     if inside.size:
         cell, t, c = choice[inside], totals[inside], copies[inside]
         coarse = _spline_roots(grid, a, b, cell, t, c)
+        if midpoints is None:  # no check of the spline: the exact iteration polishes every root
+            estimate[inside] = coarse
+            lo[inside], hi[inside] = grid[cell], grid[cell + 1]
+            return estimate, lo, hi
         mid_a, mid_b, _ = midpoints
         nodes = np.empty(2 * g - 1)
         nodes[0::2], nodes[1::2] = grid, 0.5 * (grid[:-1] + grid[1:])
