@@ -216,6 +216,16 @@ def bench_workers(ctx: Context) -> Iterator[Row]:
     yield Row(f"workers: {points}-point sweep, local cluster, 2 workers", two["wall"], "s", "same, 1 worker", one["wall"],
               one["wall"] / two["wall"], "speed-up anchor/value", ">= 1.8x",
               {"cpu_two": two["cpu"], "cpu_one": one["cpu"]})
+    if ctx.quick:
+        return
+    # The same sweep with ten times the repetitions: the work a cluster shares grows tenfold while
+    # its start, the imports on the workers and the client's planning stay the same (Amdahl).
+    heavy = [*sweep, "--set", "repetitions=1000"]
+    one = cli_run(SUPERRESOLUTION, *heavy, "--set", "pipeline.workers=1", scheduler="local")
+    two = cli_run(SUPERRESOLUTION, *heavy, "--set", "pipeline.workers=2", scheduler="local")
+    yield Row(f"workers: {points}-point sweep x 1000 repetitions, local cluster, 2 workers", two["wall"], "s",
+              "same, 1 worker", one["wall"], one["wall"] / two["wall"], "speed-up anchor/value", ">= 1.8x",
+              {"cpu_two": two["cpu"], "cpu_one": one["cpu"]})
 
 
 # -- 4. shipped configs ----------------------------------------------------------------------------------
