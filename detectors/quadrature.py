@@ -160,7 +160,7 @@ class DisplacementEstimateModel(OutcomeModel):
 
     def _phase_sums(self, rng: np.random.Generator, copies: int, mask: np.ndarray | None = None) -> np.ndarray:
         r""":math:`\sum_k e^{i w_q\cdot\hat a_k}` over ``copies`` fresh copies (complex ``(Q,)``), optionally
-        only where ``mask`` (query-major, ``(Q, copies)`` bool) is set.
+        only where ``mask`` (query-major, ``(Q, copies)``, 0/1 floats) is 1.
 
         Draws exactly what :meth:`sample_phases` draws, in the same order (a Gaussian channel: the
         joint normals; a mixture: the component uniforms of ``rng.choice``, then the noise normals),
@@ -212,10 +212,10 @@ class DisplacementEstimateModel(OutcomeModel):
             np.reciprocal(r, out=r)  # r = cos^2(phase/2)
             t *= r  # t r = sin(phase)/2
             if mask is not None:
-                keep = mask[:, start:stop]
+                keep = mask[:, start:stop]  # 0/1 floats
                 r *= keep
                 t *= keep
-                kept = np.count_nonzero(keep, axis=1)
+                kept = keep.sum(axis=1)
             else:
                 kept = m
             re += 2.0 * r.sum(axis=1) - kept
@@ -502,8 +502,8 @@ class RandomHomodyneModel(DisplacementEstimateModel):
                 for w in range(words):
                     match &= ((part[None, :, w] ^ self._value[:, w, None]) & self._mask[:, w, None]) == 0
                 match &= self.supported[:, None]
-                hits.append(match[:, np.logical_or.reduce(match, axis=0)])
-            match = np.concatenate(hits, axis=1) if hits else np.zeros((q, 0), dtype=bool)
+                hits.append(np.compress(np.logical_or.reduce(match, axis=0), match.view(np.uint8), axis=1))
+            match = np.concatenate(hits, axis=1).astype(float) if hits else np.zeros((q, 0))  # 0/1, query-major
             if match.shape[1]:
                 total += self._phase_sums(rng, match.shape[1], match)
         return np.where(self.supported, 2.0 ** self.support_size, 0.0) * total
