@@ -58,6 +58,9 @@ from scipy.special import comb, eval_genlaguerre, gammaln, roots_legendre
 
 #: Largest Fock index for which pattern functions are computed.
 MAX_FOCK_INDEX = 30
+#: :func:`sample_trig_polynomial` first evaluates the orders whose neglected rest is bounded by
+#: this fraction of the constant term; only tries within that bound of the threshold use all orders.
+TRIG_TAIL = 1e-3
 
 
 class HomodyneSamples(NamedTuple):
@@ -386,7 +389,9 @@ def sample_trig_polynomial(
     Rejection from the uniform phase with the bound :math:`B = g_0 + 2\sum_d|g_d| \ge f`: a try
     with uniform u is accepted iff :math:`uB < f(\varphi)`. Tries with :math:`uB < g_0 - 2\sum_d|g_d|`
     (a lower bound of f) are accepted without evaluating f (a squeeze); the others evaluate f by
-    Clenshaw's recurrences in :math:`\cos\varphi` (Chebyshev T for a, U for b). Rejected
+    Clenshaw's recurrences in :math:`\cos\varphi` (Chebyshev T for a, U for b), first with the
+    lowest orders whose rest is bounded by :data:`TRIG_TAIL` :math:`g_0` (decisive unless the try lies
+    within that bound of f, where all orders are evaluated: still exact). Rejected
     columns try again; once few are left, each draws several proposals at once and keeps its
     first accepted one (the same law: the proposals are independent). Two uniforms per try;
     mean tries per column :math:`B/g_0` (a little more for the last few columns).
@@ -410,8 +415,21 @@ def sample_trig_polynomial(
     cos, sin = np.empty(m), np.empty(m)
     rows = np.arange(m)
     g0 = np.asarray(g0, dtype=float)
-    spread = 2 * (np.abs(a + 1j * b) if b is not None else np.abs(a)).sum(axis=0)
+    mags = np.abs(a + 1j * b) if b is not None else np.abs(a)
+    spread = 2 * mags.sum(axis=0)
     bound, lower = g0 + spread, g0 - spread
+    # only multiples of `step` present (e.g. 2 for parity states): a polynomial in e^{i step phi}
+    present = np.flatnonzero(mags.max(axis=1, initial=0.0) > 0) + 1
+    step = int(np.gcd.reduce(present)) if present.size else 1
+    a, mags = a[step - 1::step], mags[step - 1::step]
+    b = None if b is None else b[step - 1::step]
+    # the first `order` orders decide a try unless it falls within the rest's bound (then all orders);
+    # the order is chosen on a few rows (efficiency only), the rest is bounded on every row
+    probe = slice(0, min(m, 512))
+    ratio = (2 * np.cumsum(mags[::-1, probe], axis=0)[::-1] / g0[probe]).max(axis=1) if len(mags) else np.zeros(0)
+    small = np.flatnonzero(ratio <= TRIG_TAIL)
+    order = int(small[0]) if small.size else len(mags)
+    rest = 2 * mags[order:].sum(axis=0)
     tries = 0
     tail = max(32, m // 64)
     while rows.size:
@@ -423,38 +441,58 @@ def sample_trig_polynomial(
         tries += n
         c, s = _cos_sin_of_turns(rng.random(n))
         level = rng.random(n) * bound[cols]
+        cp, sp = c, s
+        for _ in range(step - 1):  # cos and sin of step * phi
+            cp, sp = cp * c - sp * s, sp * c + cp * s
         accept = level < lower[cols]  # squeeze: below the lower bound of f
         test = np.flatnonzero(~accept)
+        whole = n == rows.size and 2 * test.size > n  # most need f: evaluate all, without gathering
+        if whole:
+            test = np.arange(n)
         if test.size:
-            ct, st, where = c[test], s[test], cols[test]
-            x2 = 2 * ct
-            y1, y2, tmp = np.zeros(test.size), np.zeros(test.size), np.empty(test.size)
-            at = a[:, where]
-            for k in range(at.shape[0] - 1, -1, -1):  # Clenshaw from d = K down to d = 1: y_k = a_k + 2x y_{k+1} - y_{k+2}
-                np.multiply(x2, y1, out=tmp)
-                tmp += at[k]
-                tmp -= y2
-                y1, y2, tmp = tmp, y1, y2
-            value = ct * y1 - y2  # sum_d a_d cos(d phi) (Chebyshev T)
-            if b is not None:
-                bt = b[:, where]
-                z1, z2 = np.zeros(test.size), np.zeros(test.size)
-                for k in range(bt.shape[0] - 1, -1, -1):
-                    np.multiply(x2, z1, out=tmp)
-                    tmp += bt[k]
-                    tmp -= z2
-                    z1, z2, tmp = tmp, z1, z2
-                value -= st * z1  # sum_d b_d sin(d phi) = sin(phi) sum_d b_d U_{d-1} (Chebyshev U)
-            accept[test] = level[test] < g0[where] + 2 * value
+            ct, st, where = cp[test], sp[test], cols[test]
+            at = a if whole else a[:, where]
+            bt = None if b is None else (b if whole else b[:, where])
+            f = g0[where] + 2 * _clenshaw(ct, st, at[:order], None if bt is None else bt[:order])
+            eps = rest[where]
+            unsure = np.flatnonzero(np.abs(level[test] - f) <= eps)
+            if unsure.size:  # all orders for the few tries the truncation cannot decide
+                f[unsure] = g0[where[unsure]] + 2 * _clenshaw(ct[unsure], st[unsure], at[:, unsure],
+                                                              None if bt is None else bt[:, unsure])
+            accept[test] = level[test] < f
         hits = np.flatnonzero(accept)
         first_row, first = np.unique(cols[hits], return_index=True)  # each row's first accepted proposal
         cos[rows[first_row]], sin[rows[first_row]] = c[hits[first]], s[hits[first]]
         keep = np.ones(rows.size, dtype=bool)
         keep[first_row] = False
-        rows, g0, bound, lower, a = rows[keep], g0[keep], bound[keep], lower[keep], a[:, keep]
+        rows, g0, bound, lower, rest, a = rows[keep], g0[keep], bound[keep], lower[keep], rest[keep], a[:, keep]
         if b is not None:
             b = b[:, keep]
     return cos, sin, tries
+
+
+def _clenshaw(c: np.ndarray, s: np.ndarray, a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    r""":math:`\sum_{d=1}^{K}(a_d\cos d\varphi - b_d\sin d\varphi)` from :math:`\cos\varphi`, :math:`\sin\varphi` by
+    Clenshaw's recurrence :math:`y_k = a_k + 2\cos\varphi\,y_{k+1} - y_{k+2}` (Chebyshev T:
+    :math:`\cos\varphi\,y_1 - y_2`; U for the sines: :math:`\sin\varphi\,z_1`)."""
+    n = c.shape[0]
+    x2 = 2 * c
+    y1, y2, tmp = np.zeros(n), np.zeros(n), np.empty(n)
+    for k in range(a.shape[0] - 1, -1, -1):
+        np.multiply(x2, y1, out=tmp)
+        tmp += a[k]
+        tmp -= y2
+        y1, y2, tmp = tmp, y1, y2
+    value = c * y1 - y2
+    if b is not None and b.shape[0]:
+        z1, z2 = np.zeros(n), np.zeros(n)
+        for k in range(b.shape[0] - 1, -1, -1):
+            np.multiply(x2, z1, out=tmp)
+            tmp += b[k]
+            tmp -= z2
+            z1, z2, tmp = tmp, z1, z2
+        value -= s * z1
+    return value
 
 
 def heterodyne_polar_coefficients(rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -581,19 +619,23 @@ def sample_homodyne_polar(
         law = weights @ (psi * psi)
         accept = np.flatnonzero(u * bound * norm * np.exp(-0.5 * (z / sigma) ** 2) < law)[: shots - filled]
         xs.append(z[accept])
-        psis.append(psi[:, accept])
+        psis.append(np.take(psi, accept, axis=1))  # C-contiguous rows (BLAS below)
         filled += accept.size
     x = np.concatenate(xs)
     psi = np.concatenate(psis, axis=1)
+    psi = np.ascontiguousarray(psi)
     imag = bool(np.any(rho.imag))
-    a = np.empty((dim, shots))
-    b = np.empty((dim, shots)) if imag else None
+    a = np.zeros((dim, shots))
+    b = np.zeros((dim, shots)) if imag else None
+    products = np.empty((dim, shots))
     for d in range(dim):  # g_d(x) = sum_m rho_{m,m+d} psi_m psi_{m+d} (real and imaginary parts apart: real BLAS)
         coef = rho[np.arange(dim - d), np.arange(d, dim)]
-        products = psi[: dim - d] * psi[d:]
-        a[d] = np.ascontiguousarray(coef.real) @ products
+        if not np.any(coef):
+            continue
+        np.multiply(psi[: dim - d], psi[d:], out=products[: dim - d])
+        np.matmul(np.ascontiguousarray(coef.real), products[: dim - d], out=a[d])
         if imag:
-            b[d] = np.ascontiguousarray(coef.imag) @ products
+            np.matmul(np.ascontiguousarray(coef.imag), products[: dim - d], out=b[d])
     cos, sin, tries = sample_trig_polynomial(rng, a[0], a[1:], b[1:] if imag else None)
     return x, cos, sin, draws + 2 * tries
 
