@@ -37,7 +37,7 @@ from sensing.physics import cv_shadows as cv
 #: Equispaced phase nodes of the exact average over theta.
 PHASE_NODES = 16
 #: Copies drawn at once by the summing samplers (``sample_statistics``).
-SAMPLE_BLOCK = 1 << 13
+SAMPLE_BLOCK = 1 << 14
 
 
 
