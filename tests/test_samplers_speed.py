@@ -265,3 +265,16 @@ def test_trig_polynomial_sampler_against_its_exact_cdf():
     assert chi2 < stats.chi2.ppf(1 - 1e-4, 31), chi2
     bound = 1 + 2 * np.abs(g).sum()
     assert abs(tries / m - bound) <= Z * np.sqrt(bound * (bound - 1) / m)  # geometric tries, mean B / g0
+
+
+def test_trig_polynomial_sampler_edges():
+    """No rows; no coefficients (the uniform phase); a vanishing constant term (uniform, no hang)."""
+    from sensing.physics.cv_shadows import sample_trig_polynomial
+
+    cos, sin, tries = sample_trig_polynomial(np.random.default_rng(0), np.zeros(0), np.zeros((3, 0)))
+    assert cos.size == 0 and tries == 0
+    cos, sin, tries = sample_trig_polynomial(np.random.default_rng(0), np.ones(50_000), np.zeros((0, 50_000)))
+    assert tries == 50_000  # every try accepted
+    assert abs(cos.mean()) < Z / np.sqrt(2 * 50_000) and abs(sin.mean()) < Z / np.sqrt(2 * 50_000)
+    cos, sin, tries = sample_trig_polynomial(np.random.default_rng(0), np.array([0.0, 1.0]), np.zeros((2, 2)))
+    assert tries == 2 and np.allclose(cos**2 + sin**2, 1)

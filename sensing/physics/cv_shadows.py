@@ -413,11 +413,14 @@ def sample_trig_polynomial(
     """
     m = len(g0)
     cos, sin = np.empty(m), np.empty(m)
+    if m == 0:
+        return cos, sin, 0
     rows = np.arange(m)
     g0 = np.asarray(g0, dtype=float)
     mags = np.abs(a + 1j * b) if b is not None else np.abs(a)
     spread = 2 * mags.sum(axis=0)
     bound, lower = g0 + spread, g0 - spread
+    lower[~(g0 > 0)] = np.inf  # a vanishing density (underflow far in a tail): the uniform phase
     # only multiples of `step` present (e.g. 2 for parity states): a polynomial in e^{i step phi}
     present = np.flatnonzero(mags.max(axis=1, initial=0.0) > 0) + 1
     step = int(np.gcd.reduce(present)) if present.size else 1
@@ -426,7 +429,8 @@ def sample_trig_polynomial(
     # the first `order` orders decide a try unless it falls within the rest's bound (then all orders);
     # the order is chosen on a few rows (efficiency only), the rest is bounded on every row
     probe = slice(0, min(m, 512))
-    ratio = (2 * np.cumsum(mags[::-1, probe], axis=0)[::-1] / g0[probe]).max(axis=1) if len(mags) else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (2 * np.cumsum(mags[::-1, probe], axis=0)[::-1] / g0[probe]).max(axis=1) if len(mags) else np.zeros(0)
     small = np.flatnonzero(ratio <= TRIG_TAIL)
     order = int(small[0]) if small.size else len(mags)
     rest = 2 * mags[order:].sum(axis=0)
@@ -436,7 +440,9 @@ def sample_trig_polynomial(
         if rows.size > tail:
             cols = np.arange(rows.size)
         else:  # few rows left: several proposals each at once (the first accepted one is kept)
-            cols = np.repeat(np.arange(rows.size), np.minimum(64, np.ceil(bound / g0)).astype(np.int64))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reps = np.nan_to_num(np.ceil(bound / g0), nan=1.0, posinf=64.0)
+            cols = np.repeat(np.arange(rows.size), np.clip(reps, 1, 64).astype(np.int64))
         n = cols.size
         tries += n
         c, s = _cos_sin_of_turns(rng.random(n))
