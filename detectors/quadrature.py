@@ -32,12 +32,16 @@ from pydantic import Field
 
 from sensing.contracts.engine import run_gaussian
 from sensing.contracts.states import ChannelProbe
-from sensing.contracts.detector import Detector, DetectorSettings, OutcomeModel, Statistics
+from sensing.contracts.detector import Detector, DetectorSettings, OutcomeModel, Statistics, chunk_size
 from sensing.physics.gaussian import heterodyne_outcome
-from sensing.physics.displacements import DisplacementDistribution, GaussianDisplacements, psd_sqrt, query_vectors
+from sensing.physics.displacements import (DisplacementDistribution, GaussianDisplacements, MixtureDisplacements, psd_sqrt,
+                                           query_vectors)
 
 #: Test displacement used to read the gain of the measurement off the SF means.
 TEST_DISPLACEMENT = 0.25
+#: Phases (copies x queries) handled at once by the summing samplers: a few hundred kB per array,
+#: so the normals, phases and their cosines stay in cache.
+PHASE_BLOCK = 1 << 15
 
 
 def squeezing_parameter(squeezing_db: float) -> float:
@@ -153,6 +157,96 @@ class DisplacementEstimateModel(OutcomeModel):
             return centre + rng.standard_normal((copies, root.shape[1])) @ root.T
         channel = self.channel.sample_phases(rng, self._phase_law, copies)
         return channel + rng.standard_normal((copies, self._noise_root.shape[1])) @ self._noise_root.T
+
+    def _phase_sums(self, rng: np.random.Generator, copies: int, mask: np.ndarray | None = None) -> np.ndarray:
+        r""":math:`\sum_k e^{i w_q\cdot\hat a_k}` over ``copies`` fresh copies (complex ``(Q,)``), optionally
+        only where ``mask`` (query-major, ``(Q, copies)``, 0/1 floats) is 1.
+
+        Draws exactly what :meth:`sample_phases` draws, in the same order (a Gaussian channel: the
+        joint normals; a mixture: the component uniforms of ``rng.choice``, then the noise normals),
+        so the sums equal those of :meth:`sample_terms` up to rounding; but in blocks of
+        :data:`PHASE_BLOCK` phases laid out query-major in reused buffers, never a copies x
+        queries array. Cosine and sine come from one tangent of the half phase,
+        :math:`\cos\varphi = 2r - 1`, :math:`\sin\varphi = 2tr`, :math:`t = \tan(\varphi/2)`,
+        :math:`r = 1/(1+t^2)` (vectorised in numpy, where ``cos`` and ``sin`` are not; the same
+        values to a few units of 1e-16)."""
+        q = self.queries.shape[0]
+        block = max(1, PHASE_BLOCK // q)
+        re, im = np.zeros(q), np.zeros(q)
+        if self._joint_law is not None:
+            centre, root = self._joint_law
+            channel, noise = None, root
+        elif isinstance(self.channel, MixtureDisplacements):
+            weights = np.asarray(self.channel.weights, dtype=float)
+            cdf = weights.cumsum()
+            cdf /= cdf[-1]
+            component = cdf.searchsorted(rng.random(copies), side="right")  # what rng.choice(p=weights) draws
+            channel, noise, centre = None, self._noise_root, None
+        else:
+            channel, noise, centre = self.channel.sample_phases(rng, self._phase_law, copies), self._noise_root, None
+        half_noise = 0.5 * noise  # half phases (scaling by 1/2 is exact)
+        half_law = 0.5 * self._phase_law if channel is None and centre is None else None
+        buffers = None
+        for start in range(0, copies, block):
+            stop = min(copies, start + block)
+            m = stop - start
+            if m == block:  # full blocks reuse their buffers (no page faults from fresh large arrays)
+                if buffers is None:
+                    buffers = (np.empty((block, noise.shape[1])), np.empty((q, block)), np.empty((q, block)))
+                z, t, r = buffers
+                rng.standard_normal(out=z)
+                np.matmul(half_noise, z.T, out=t)
+            else:
+                z = rng.standard_normal((m, noise.shape[1]))
+                t = half_noise @ z.T
+                r = np.empty_like(t)
+            if centre is not None:
+                t += 0.5 * centre[:, None]
+            elif channel is None:
+                t += half_law[:, component[start:stop]]
+            else:
+                t += 0.5 * channel[start:stop].T
+            np.tan(t, out=t)
+            np.multiply(t, t, out=r)
+            r += 1.0
+            np.reciprocal(r, out=r)  # r = cos^2(phase/2)
+            t *= r  # t r = sin(phase)/2
+            if mask is not None:
+                keep = mask[:, start:stop]  # 0/1 floats
+                r *= keep
+                t *= keep
+                kept = keep.sum(axis=1)
+            else:
+                kept = m
+            re += 2.0 * r.sum(axis=1) - kept
+            im += 2.0 * t.sum(axis=1)
+        return re + 1j * im
+
+    def _phase_draws(self) -> float:
+        """Random numbers :meth:`sample_phases` draws per copy."""
+        if self._joint_law is not None:
+            return float(self._joint_law[1].shape[1])
+        extra = 1 if isinstance(self.channel, MixtureDisplacements) else 2 * self.channel.modes
+        return float(extra + self._noise_root.shape[1])
+
+    def sample_statistics(self, rng: np.random.Generator, copies: int) -> Statistics:
+        """The summed statistic of ``copies`` copies, drawn as :meth:`sample` draws them (the same
+        random numbers in the same order: equal to ``reduce(sample())`` up to rounding) but summed
+        in cache-sized blocks (:meth:`_phase_sums`) instead of forming copies x 2Q outcomes."""
+        q = self.queries.shape[0]
+        total = np.zeros(q, dtype=complex)
+        chunk = chunk_size(len(self.labels))
+        for start in range(0, copies, chunk):
+            total += self._chunk_sums(rng, min(chunk, copies - start))
+        return {"copies": np.int64(copies), "char_sums_real": total.real.copy(), "char_sums_imag": total.imag.copy()}
+
+    def _chunk_sums(self, rng: np.random.Generator, copies: int) -> np.ndarray:
+        return self._phase_sums(rng, copies)
+
+    def draws_per_copy(self) -> float:
+        """What :meth:`sample_statistics` draws per copy: Q normals for a Gaussian channel (channel
+        and noise in one draw), one uniform plus the noise normals for a mixture."""
+        return self._phase_draws()
 
     def sample_estimates(self, rng: np.random.Generator, copies: int) -> np.ndarray:
         """Raw per-copy displacement estimates :math:`\\hat\\alpha`, complex ``(copies, n)`` (for checks against SF)."""
@@ -389,6 +483,55 @@ class RandomHomodyneModel(DisplacementEstimateModel):
     def sample(self, rng, copies):
         z = self.sample_terms(rng, copies)
         return np.concatenate([z.real, z.imag], axis=1)
+
+    def _chunk_sums(self, rng, copies):
+        """Sums of :meth:`sample_terms` over ``copies`` copies, drawing the same numbers in the same
+        order (the choice bits block by block, then the phases of the copies that hit a query)."""
+        q = self.queries.shape[0]
+        total = np.zeros(q, dtype=complex)
+        words = self._mask.shape[1]
+        chunk = max(1, (1 << 22) // (q * words))
+        for start in range(0, copies, chunk):
+            m = min(chunk, copies - start)
+            choice = rng.integers(0, np.iinfo(np.uint64).max, size=(m, words), dtype=np.uint64, endpoint=True)
+            block = max(1, PHASE_BLOCK // (q * words))
+            hits = []  # query-major matches (Q, copies) of the copies that hit a query, in copy order
+            for b in range(0, m, block):
+                part = choice[b:b + block]
+                match = np.ones((q, len(part)), dtype=bool)
+                for w in range(words):
+                    match &= ((part[None, :, w] ^ self._value[:, w, None]) & self._mask[:, w, None]) == 0
+                match &= self.supported[:, None]
+                hits.append(np.compress(np.logical_or.reduce(match, axis=0), match.view(np.uint8), axis=1))
+            match = np.concatenate(hits, axis=1).astype(float) if hits else np.zeros((q, 0))  # 0/1, query-major
+            if match.shape[1]:
+                total += self._phase_sums(rng, match.shape[1], match)
+        return np.where(self.supported, 2.0 ** self.support_size, 0.0) * total
+
+    def hit_probability(self) -> float:
+        """Probability that a copy's random quadratures match at least one supported query: exact
+        (all choices enumerated) up to 16 modes, else the Bonferroni lower bound
+        :math:`\sum_a p_a - \sum_{a<b} p_{ab}` (at least :math:`\max_a p_a`)."""
+        p = self.patterns
+        modes = p.shape[1]
+        rows = p[self.supported]
+        if rows.size == 0:
+            return 0.0
+        if modes <= 16:
+            bits = (np.arange(2**modes)[:, None] >> np.arange(modes)) & 1  # 1: p measured
+            need = np.where(rows == NEED_P, 1, 0)
+            ok = (rows[None] == NONE) | (bits[:, None, :] == need[None])
+            return float(np.all(ok, axis=-1).any(axis=1).mean())
+        single = 2.0 ** -self.support_size[self.supported]
+        union = np.where(self.pair_factor > 0, 2.0 ** -(self.support_size[:, None] + self.support_size[None, :])
+                         * np.where(self.pair_factor > 0, self.pair_factor, 1.0), 0.0)[np.ix_(self.supported, self.supported)]
+        pairs = (union.sum() - np.trace(union)) / 2
+        return float(min(1.0, max(single.max(), single.sum() - pairs)))
+
+    def draws_per_copy(self) -> float:
+        """One 64-bit word of quadrature choices per 64 modes, and the phase draws of the copies
+        that hit a query (:meth:`hit_probability`)."""
+        return float(self._mask.shape[1]) + self.hit_probability() * self._phase_draws()
 
 
 class HomodyneSettings(ProbeSettings):

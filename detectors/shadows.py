@@ -40,6 +40,9 @@ from sensing.physics import shadows as sh
 MAX_CLIFFORD_QUBITS = 3
 #: Largest register whose exact outcome covariance is formed (6n x 6n).
 MAX_COVARIANCE_QUBITS = 200
+#: Largest register whose counts are drawn from the exact joint law of one copy (7**n categories):
+#: one multinomial per call, whatever the number of copies.
+MAX_TABLE_QUBITS = 5
 
 
 class PauliShadowSettings(DetectorSettings):
@@ -140,6 +143,53 @@ class PauliShadowModel(_OneHotCounts, _NoLikelihood, OutcomeModel):
         out[c, q, 2 * snaps.bases[c, q].astype(np.int64) + snaps.bits[c, q]] = 1
         return out.reshape(copies, 6 * n)
 
+    @cached_property
+    def _joint_law(self) -> np.ndarray:
+        r"""Exact law of one copy's outcome, flat over :math:`7^n` categories: per qubit the
+        6 kept ``(basis, bit)`` entries (times the survival) and one erased entry (for small n).
+
+        From the noisy density matrix (the Pauli noise before the measurement flips outcomes
+        exactly as :func:`~sensing.physics.shadows.apply_pauli_noise` does) and independent erasures."""
+        table = sh.pauli_outcome_probabilities(self.state.density_matrix())
+        eta = self.survival
+        for axis in range(table.ndim):
+            table = np.concatenate([eta * table, (1 - eta) * table.sum(axis=axis, keepdims=True)], axis=axis)
+        table = np.clip(table.reshape(-1), 0.0, None)
+        return table / table.sum()
+
+    def sample_statistics(self, rng: np.random.Generator, copies: int) -> Statistics:
+        """Counts of ``copies`` copies: for n <= :data:`MAX_TABLE_QUBITS` one multinomial draw
+        over the exact joint law of a copy (cost independent of ``copies``), else the snapshots
+        counted directly (never a dense copies x outputs array)."""
+        n = self.state.qubits
+        if n <= MAX_TABLE_QUBITS:
+            joint = rng.multinomial(copies, self._joint_law).reshape((7,) * n)
+            counts = np.stack([joint.sum(axis=tuple(a for a in range(n) if a != q))[:6] for q in range(n)])
+            return {"copies": np.array(copies, dtype=np.int64), "counts": counts.reshape(-1).astype(np.int64)}
+        counts = np.zeros(6 * n, dtype=np.int64)
+        chunk = max(1, (1 << 20) // n)
+        for start in range(0, copies, chunk):
+            snaps = self.snapshots(rng, min(chunk, copies - start))
+            c, q = np.nonzero(~snaps.erased)
+            index = 6 * q + 2 * snaps.bases[c, q].astype(np.int64) + snaps.bits[c, q]
+            counts += np.bincount(index, minlength=6 * n)
+        return {"copies": np.array(copies, dtype=np.int64), "counts": counts}
+
+    def draws_per_copy(self) -> float:
+        """0 for small registers (one multinomial per call); else what :meth:`snapshots` draws per
+        copy: n bases, n outcomes (stim's bits or the chain rule's uniforms, plus the mixture
+        component of a dense state), 2n for Pauli noise, 2n for erasures."""
+        s = self.state
+        n = s.qubits
+        if n <= MAX_TABLE_QUBITS:
+            return 0.0
+        draws = 2 * n + (0 if isinstance(s, StabilizerState) else 1)
+        if s.depolarizing or s.dephasing:
+            draws += 2 * n
+        if self.survival < 1:
+            draws += 2 * n
+        return float(draws)
+
 
 
 class PauliShadow(Detector):
@@ -210,6 +260,15 @@ class CliffordShadowModel(_OneHotCounts, _NoLikelihood, OutcomeModel):
         keep = np.flatnonzero(~erased)
         out[keep, index[keep]] = 1
         return out
+
+    def sample_statistics(self, rng: np.random.Generator, copies: int) -> Statistics:
+        """Counts of ``copies`` copies in one multinomial draw: a copy is kept (no erasure, probability
+        :math:`\eta^n`) with the stabilizer state ``v`` drawn from its exact law, the same law as
+        :meth:`snapshots`; cost independent of ``copies`` (:meth:`draws_per_copy` is 0)."""
+        p = self._probabilities
+        kept = self.survival**self.state.qubits * p / p.sum()
+        counts = rng.multinomial(copies, np.append(kept, max(0.0, 1.0 - kept.sum())))[:-1]
+        return {"copies": np.array(copies, dtype=np.int64), "counts": counts.astype(np.int64)}
 
 
 

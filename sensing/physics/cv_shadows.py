@@ -58,6 +58,9 @@ from scipy.special import comb, eval_genlaguerre, gammaln, roots_legendre
 
 #: Largest Fock index for which pattern functions are computed.
 MAX_FOCK_INDEX = 30
+#: :func:`sample_trig_polynomial` first evaluates the orders whose neglected rest is bounded by
+#: this fraction of the constant term; only tries within that bound of the threshold use all orders.
+TRIG_TAIL = 1e-3
 
 
 class HomodyneSamples(NamedTuple):
@@ -365,6 +368,282 @@ def sample_heterodyne_fock(
         noise = rng.standard_normal((2, shots)) * math.sqrt((1 - efficiency) / 2)
         out = math.sqrt(efficiency) * out + noise[0] + 1j * noise[1]
     return out
+
+
+def _cos_sin_of_turns(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`(\cos 2\pi u, \sin 2\pi u)` from one tangent, :math:`t = \tan\pi u`, :math:`r = 1/(1+t^2)`:
+    :math:`\cos = 2r - 1`, :math:`\sin = 2tr` (numpy vectorises ``tan``, not ``cos``/``sin``; the same
+    values to a few 1e-16)."""
+    t = np.tan(np.pi * u)
+    r = 1.0 / (1.0 + t * t)
+    return 2.0 * r - 1.0, 2.0 * t * r
+
+
+def sample_trig_polynomial(
+    rng: np.random.Generator, g0: np.ndarray, a: np.ndarray, b: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""One phase per column from the density :math:`f(\varphi)\propto g_0 + 2\sum_{d\ge1}(a_d\cos d\varphi - b_d\sin d\varphi)`
+    on :math:`[0, 2\pi)` (:math:`g_d = a_d + ib_d`, i.e. :math:`g_0 + 2\,\mathrm{Re}\sum_d g_de^{id\varphi}`; a
+    nonnegative trigonometric polynomial per column), exact.
+
+    Rejection from the uniform phase with the bound :math:`B = g_0 + 2\sum_d|g_d| \ge f`: a try
+    with uniform u is accepted iff :math:`uB < f(\varphi)`. Tries with :math:`uB < g_0 - 2\sum_d|g_d|`
+    (a lower bound of f) are accepted without evaluating f (a squeeze); the others evaluate f by
+    Clenshaw's recurrences in :math:`\cos\varphi` (Chebyshev T for a, U for b), first with the
+    lowest orders whose rest is bounded by :data:`TRIG_TAIL` :math:`g_0` (decisive unless the try lies
+    within that bound of f, where all orders are evaluated: still exact). Rejected
+    columns try again; once few are left, each draws several proposals at once and keeps its
+    first accepted one (the same law: the proposals are independent). Two uniforms per try;
+    mean tries per column :math:`B/g_0` (a little more for the last few columns).
+
+    Parameters
+    ----------
+    g0 : ndarray (m,)
+        Positive constant terms.
+    a, b : ndarray (K, m)
+        Real and imaginary parts of the coefficients of :math:`e^{id\varphi}`, d = 1..K
+        (``b = None``: all zero).
+
+    Returns
+    -------
+    cos, sin : ndarray (m,)
+        Cosine and sine of the drawn phases (what the statistics need).
+    tries : int
+        Proposals drawn in all (for the draw count).
+    """
+    m = len(g0)
+    cos, sin = np.empty(m), np.empty(m)
+    if m == 0:
+        return cos, sin, 0
+    rows = np.arange(m)
+    g0 = np.asarray(g0, dtype=float)
+    mags = np.abs(a + 1j * b) if b is not None else np.abs(a)
+    spread = 2 * mags.sum(axis=0)
+    bound, lower = g0 + spread, g0 - spread
+    lower[~(g0 > 0)] = np.inf  # a vanishing density (underflow far in a tail): the uniform phase
+    # only multiples of `step` present (e.g. 2 for parity states): a polynomial in e^{i step phi}
+    present = np.flatnonzero(mags.max(axis=1, initial=0.0) > 0) + 1
+    step = int(np.gcd.reduce(present)) if present.size else 1
+    a, mags = a[step - 1::step], mags[step - 1::step]
+    b = None if b is None else b[step - 1::step]
+    # the first `order` orders decide a try unless it falls within the rest's bound (then all orders);
+    # the order is chosen on a few rows (efficiency only), the rest is bounded on every row
+    probe = slice(0, min(m, 512))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (2 * np.cumsum(mags[::-1, probe], axis=0)[::-1] / g0[probe]).max(axis=1) if len(mags) else np.zeros(0)
+    small = np.flatnonzero(ratio <= TRIG_TAIL)
+    order = int(small[0]) if small.size else len(mags)
+    rest = 2 * mags[order:].sum(axis=0)
+    tries = 0
+    tail = max(32, m // 64)
+    while rows.size:
+        if rows.size > tail:
+            cols = np.arange(rows.size)
+        else:  # few rows left: several proposals each at once (the first accepted one is kept)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reps = np.nan_to_num(np.ceil(bound / g0), nan=1.0, posinf=64.0)
+            cols = np.repeat(np.arange(rows.size), np.clip(reps, 1, 64).astype(np.int64))
+        n = cols.size
+        tries += n
+        c, s = _cos_sin_of_turns(rng.random(n))
+        level = rng.random(n) * bound[cols]
+        cp, sp = c, s
+        for _ in range(step - 1):  # cos and sin of step * phi
+            cp, sp = cp * c - sp * s, sp * c + cp * s
+        accept = level < lower[cols]  # squeeze: below the lower bound of f
+        test = np.flatnonzero(~accept)
+        whole = n == rows.size and 2 * test.size > n  # most need f: evaluate all, without gathering
+        if whole:
+            test = np.arange(n)
+        if test.size:
+            ct, st, where = cp[test], sp[test], cols[test]
+            at = a if whole else a[:, where]
+            bt = None if b is None else (b if whole else b[:, where])
+            f = g0[where] + 2 * _clenshaw(ct, st, at[:order], None if bt is None else bt[:order])
+            eps = rest[where]
+            unsure = np.flatnonzero(np.abs(level[test] - f) <= eps)
+            if unsure.size:  # all orders for the few tries the truncation cannot decide
+                f[unsure] = g0[where[unsure]] + 2 * _clenshaw(ct[unsure], st[unsure], at[:, unsure],
+                                                              None if bt is None else bt[:, unsure])
+            accept[test] = level[test] < f
+        hits = np.flatnonzero(accept)
+        first_row, first = np.unique(cols[hits], return_index=True)  # each row's first accepted proposal
+        cos[rows[first_row]], sin[rows[first_row]] = c[hits[first]], s[hits[first]]
+        keep = np.ones(rows.size, dtype=bool)
+        keep[first_row] = False
+        rows, g0, bound, lower, rest, a = rows[keep], g0[keep], bound[keep], lower[keep], rest[keep], a[:, keep]
+        if b is not None:
+            b = b[:, keep]
+    return cos, sin, tries
+
+
+def _clenshaw(c: np.ndarray, s: np.ndarray, a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    r""":math:`\sum_{d=1}^{K}(a_d\cos d\varphi - b_d\sin d\varphi)` from :math:`\cos\varphi`, :math:`\sin\varphi` by
+    Clenshaw's recurrence :math:`y_k = a_k + 2\cos\varphi\,y_{k+1} - y_{k+2}` (Chebyshev T:
+    :math:`\cos\varphi\,y_1 - y_2`; U for the sines: :math:`\sin\varphi\,z_1`)."""
+    n = c.shape[0]
+    x2 = 2 * c
+    y1, y2, tmp = np.zeros(n), np.zeros(n), np.empty(n)
+    for k in range(a.shape[0] - 1, -1, -1):
+        np.multiply(x2, y1, out=tmp)
+        tmp += a[k]
+        tmp -= y2
+        y1, y2, tmp = tmp, y1, y2
+    value = c * y1 - y2
+    if b is not None and b.shape[0]:
+        z1, z2 = np.zeros(n), np.zeros(n)
+        for k in range(b.shape[0] - 1, -1, -1):
+            np.multiply(x2, z1, out=tmp)
+            tmp += b[k]
+            tmp -= z2
+            z1, z2, tmp = tmp, z1, z2
+        value -= s * z1
+    return value
+
+
+def heterodyne_polar_coefficients(rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Constants of :math:`\langle\alpha|\rho|\alpha\rangle` in polar form, :math:`\alpha=\sqrt t\,e^{i\varphi}`:
+
+    .. math:: \langle\alpha|\rho|\alpha\rangle = g_0(t) + 2\,\mathrm{Re}\sum_{d\ge1}g_d(t)e^{id\varphi},\qquad
+              g_d(t) = e^{-t}\sum_m \frac{\rho_{m,m+d}\,t^{m+d/2}}{\sqrt{m!(m+d)!}} = \sum_s C_{sd}\,e^{-t}t^{s/2}.
+
+    Returns ``C`` complex ``(2D-1, D)`` (rows s = 2m + d) and the radial weights
+    :math:`\rho_{nn}` (``g_0`` is the mixture :math:`\sum_n\rho_{nn}\Gamma(n+1)` density of t).
+    """
+    rho = np.asarray(rho, dtype=complex)
+    dim = len(rho)
+    coef = np.zeros((2 * dim - 1, dim), dtype=complex)
+    for d in range(dim):
+        m = np.arange(dim - d)
+        coef[2 * m + d, d] = rho[m, m + d] * np.exp(-0.5 * (gammaln(m + 1) + gammaln(m + d + 1)))
+    weights = np.clip(np.real(np.diag(rho)), 0, None)
+    return coef, weights / weights.sum()
+
+
+def _polar_phases(rng: np.random.Generator, coef: np.ndarray, powers: np.ndarray):
+    """Phases from :func:`sample_trig_polynomial` with :math:`g = C^T P`: the even and odd orders use
+    only the even and odd powers (half the products each), the imaginary part only when nonzero."""
+    a = np.empty((coef.shape[1], powers.shape[1]))
+    imag = bool(np.any(coef.imag))
+    b = np.empty_like(a) if imag else None
+    for parity in (0, 1):
+        c = coef[parity::2, parity::2]  # rows s and columns d of this parity
+        p = powers[parity::2]
+        a[parity::2] = np.ascontiguousarray(c.real.T) @ p
+        if imag:
+            b[parity::2] = np.ascontiguousarray(c.imag.T) @ p
+    return sample_trig_polynomial(rng, a[0], a[1:], None if b is None else b[1:])
+
+
+def sample_heterodyne_polar(rho: np.ndarray, shots: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    r"""Heterodyne outcomes of a Fock-space density matrix (ideal detector), exact, in polar form.
+
+    The radius is drawn from its exact marginal, :math:`t = |\alpha|^2\sim\sum_n\rho_{nn}\Gamma(n+1, 1)`
+    (the phase average of :math:`Q` keeps the diagonal), then the phase from its exact
+    conditional law, the trigonometric polynomial :math:`Q(\sqrt t e^{i\varphi})` in
+    :math:`\varphi` (:func:`heterodyne_polar_coefficients`, :func:`sample_trig_polynomial`). For an
+    inefficient detector pass the lossy state (heterodyne with efficiency :math:`\eta` is the
+    Q function of :math:`\mathcal L_\eta(\rho)`, as :func:`sample_heterodyne_fock` draws it).
+
+    Returns ``(t, cos, sin, draws)``: :math:`|\alpha|^2`, :math:`\cos\varphi`, :math:`\sin\varphi`
+    and the random numbers drawn (a uniform per level; the gamma variate: one exponential for
+    :math:`n = 0`, else a normal and a uniform per Marsaglia-Tsang try, counted as two; two uniforms
+    per phase try).
+    """
+    coef, weights = heterodyne_polar_coefficients(rho)
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    level = np.minimum(cdf.searchsorted(rng.random(shots), side="right"), len(weights) - 1)
+    t = rng.standard_gamma(level + 1.0)
+    powers = np.empty((coef.shape[0], shots))  # e^{-t} t^{s/2}, s = 0..2D-2, by a cumulative product
+    powers[0] = np.exp(-t)
+    root = np.sqrt(t)
+    for k in range(1, len(powers)):
+        np.multiply(powers[k - 1], root, out=powers[k])
+    cos, sin, tries = _polar_phases(rng, coef, powers)
+    gamma_draws = np.where(level == 0, 1, 2).sum()  # numpy: an exponential for shape 1, else Marsaglia-Tsang
+    return t, cos, sin, int(shots + gamma_draws + 2 * tries)
+
+
+def quadrature_marginal_envelope(weights: np.ndarray) -> tuple[float, float]:
+    r"""Gaussian proposal :math:`N(0, \sigma^2)` and bound M with :math:`\sum_n w_n\psi_n(x)^2 \le M g_\sigma(x)`.
+
+    The phase-averaged quadrature law of a state with photon-number weights :math:`w_n` (even in
+    x). :math:`\sigma^2` is the best of a few multiples of the law's variance
+    :math:`\sum_n w_n(n + 1/2)` (at least 3/4, so the Gaussian's tails are wider than the law's
+    :math:`x^{2n}e^{-x^2}`); M is the maximum of the ratio on a 0.002-spaced grid times 1.05 (the
+    law varies on scales :math:`\gtrsim 1/\sqrt{2D}`, so the margin covers the grid), as in
+    :func:`sample_homodyne_fock`.
+    """
+    weights = np.asarray(weights, dtype=float)
+    dim = len(weights)
+    wide = 12.0 + 2 * math.sqrt(dim)
+    grid = np.arange(0.0, wide, 0.002)
+    law = weights @ hermite_functions(dim - 1, grid) ** 2
+    variance = float(weights @ (np.arange(dim) + 0.5))
+    best = None
+    for factor in (0.8, 1.0, 1.25, 1.5, 2.0, 3.0):
+        sigma = math.sqrt(max(factor * variance, 0.75))
+        g = np.exp(-0.5 * (grid / sigma) ** 2) / (sigma * math.sqrt(2 * np.pi))
+        bound = 1.05 * float(np.max(law / g))
+        if best is None or bound < best[1]:
+            best = (sigma, bound)
+    return best
+
+
+def sample_homodyne_polar(
+    rho: np.ndarray, shots: int, rng: np.random.Generator, envelope: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    r"""Random-phase homodyne of a Fock-space density matrix (ideal detector), exact, as
+    :math:`(x, \varphi)` with :math:`\varphi` uniform on :math:`[0, 2\pi)`.
+
+    The pair :math:`(\varphi, x_\varphi)` folded to :math:`[0,\pi)` (:math:`x_{\varphi+\pi} = -x_\varphi`)
+    is the shot :math:`(\theta, x_\theta)` of :func:`sample_homodyne_fock`; statistics odd in both
+    (:math:`x\cos\theta`, :math:`x\sin\theta`, :math:`x^2`) are the same for either. Drawn as the exact
+    marginal of x, :math:`\sum_n\rho_{nn}\psi_n(x)^2` (the phase average keeps the diagonal; by
+    rejection from :func:`quadrature_marginal_envelope`), then the phase from its exact
+    conditional law, the trigonometric polynomial
+    :math:`\langle x_\varphi|\rho|x_\varphi\rangle = \sum_{mn}\rho_{mn}\psi_m\psi_n e^{i(n-m)\varphi}`
+    (:func:`sample_trig_polynomial`). For an inefficient detector pass the lossy state.
+
+    Returns ``(x, cos, sin, draws)``: quadratures, :math:`\cos\varphi`, :math:`\sin\varphi` and the
+    random numbers drawn (two per x proposal, two per phase try).
+    """
+    rho = np.asarray(rho, dtype=complex)
+    dim = len(rho)
+    weights = np.clip(np.real(np.diag(rho)), 0, None)
+    weights = weights / weights.sum()
+    sigma, bound = envelope if envelope is not None else quadrature_marginal_envelope(weights)
+    norm = 1.0 / (sigma * math.sqrt(2 * np.pi))
+    xs, psis, draws, filled = [], [], 0, 0
+    while filled < shots:
+        k = int(1.1 * (shots - filled) * bound) + 16
+        z = sigma * rng.standard_normal(k)
+        u = rng.random(k)
+        draws += 2 * k
+        psi = hermite_functions(dim - 1, z)
+        law = weights @ (psi * psi)
+        accept = np.flatnonzero(u * bound * norm * np.exp(-0.5 * (z / sigma) ** 2) < law)[: shots - filled]
+        xs.append(z[accept])
+        psis.append(np.take(psi, accept, axis=1))  # C-contiguous rows (BLAS below)
+        filled += accept.size
+    x = np.concatenate(xs)
+    psi = np.concatenate(psis, axis=1)
+    psi = np.ascontiguousarray(psi)
+    imag = bool(np.any(rho.imag))
+    a = np.zeros((dim, shots))
+    b = np.zeros((dim, shots)) if imag else None
+    products = np.empty((dim, shots))
+    for d in range(dim):  # g_d(x) = sum_m rho_{m,m+d} psi_m psi_{m+d} (real and imaginary parts apart: real BLAS)
+        coef = rho[np.arange(dim - d), np.arange(d, dim)]
+        if not np.any(coef):
+            continue
+        np.multiply(psi[: dim - d], psi[d:], out=products[: dim - d])
+        np.matmul(np.ascontiguousarray(coef.real), products[: dim - d], out=a[d])
+        if imag:
+            np.matmul(np.ascontiguousarray(coef.imag), products[: dim - d], out=b[d])
+    cos, sin, tries = sample_trig_polynomial(rng, a[0], a[1:], b[1:] if imag else None)
+    return x, cos, sin, draws + 2 * tries
 
 
 # --------------------------------------------------------------------------------------------------

@@ -340,6 +340,29 @@ def sample_dense_snapshots(
     return PauliSnapshots(bases, bits, np.zeros((snapshots, qubits), dtype=bool))
 
 
+def pauli_outcome_probabilities(rho: np.ndarray) -> np.ndarray:
+    r"""Exact joint law of one random-Pauli snapshot of a dense state, shape ``(6,) * n``.
+
+    Entry ``[2 b_0 + s_0, ..., 2 b_{n-1} + s_{n-1}]`` is
+    :math:`3^{-n}\langle s|U_b\rho U_b^\dagger|s\rangle` (bases ``b_i`` uniform, ``0 = X, 1 = Y, 2 = Z``,
+    bit ``s_i``; the rotations of :func:`sample_dense_snapshots`), formed qubit by qubit: rotate the
+    row and column index of qubit q with each :math:`U_b` and keep the diagonal. Cost
+    :math:`O(6^n 4^n)` at most; meant for a few qubits.
+    """
+    rho = np.asarray(rho, dtype=complex)
+    if rho.ndim == 1:
+        rho = np.outer(rho, rho.conj())
+    qubits = _qubits_of_dimension(rho.shape[0])
+    table = rho[None]  # (settled outcomes, rows, cols) of the qubits not yet rotated
+    for q in range(qubits):
+        r = rho.shape[0] >> (q + 1)
+        t = table.reshape(table.shape[0], 2, r, 2, r)
+        t = np.einsum("bsx,axiyj,bsy->absij", _BASIS_ROTATIONS, t, _BASIS_ROTATIONS.conj())
+        table = t.reshape(-1, r, r)
+    p = np.clip(table.reshape((6,) * qubits).real, 0.0, None)
+    return p / p.sum()
+
+
 def apply_pauli_noise(
     snapshots: PauliSnapshots, rng: np.random.Generator, depolarizing: float = 0.0, dephasing: float = 0.0
 ) -> PauliSnapshots:
