@@ -55,8 +55,21 @@ def _model(where: str, scene, detector):
         raise PointFailure(f"{_label(where, detector)}: {type(err).__name__}: {err}") from err
 
 
-def _identity(value):
-    return value
+class PlannedModel:
+    """A unit's outcome model: the one :func:`plan` built, in this process; rebuilt (the same
+    numbers: the same code on one BLAS thread) where it is unpickled, so a cluster's graph
+    carries scene and detector settings, not the model's arrays (a 1-D camera's are 0.75 MB)."""
+
+    def __init__(self, model, scene, detector):
+        self.model, self.scene, self.detector = model, scene, detector
+
+    def __call__(self):
+        if self.model is None:
+            self.model = build_model(self.scene, self.detector)
+        return self.model
+
+    def __getstate__(self) -> dict:
+        return {"model": None, "scene": self.scene, "detector": self.detector}
 
 
 def build_model(scene, detector):
@@ -191,7 +204,7 @@ def _run(config, overrides, client, scheduler, progress, checkpoints, resume, an
         label = where.rstrip(": ") or "run"
         for d, detector in enumerate(detectors):
             units.append(Unit(flat, d, _label(where, detector),
-                              partial(_identity, models[d]),
+                              PlannedModel(models[d], scene, detector),
                               partial(analysis.analyze_detector, scene, detector, seed=stream(cfg.seed, ANALYSIS_STREAM, flat, d))))
             if cfg.target is not None:
                 precision[(flat, d)] = partial(_relative_error, analysis, scene, detector, cfg.target.parameter)

@@ -138,6 +138,10 @@ class OutcomeModel(ABC):
         return d @ inv @ d.T
 
 
+#: Detector attributes that are caches, left out when a detector is pickled (for a cluster).
+PICKLE_DROPS = frozenset({"_operator_cache"})
+
+
 class Detector(ABC):
     """A measurement applied to each copy, or collectively to copies held in a memory."""
 
@@ -154,6 +158,11 @@ class Detector(ABC):
 
     def __init__(self, settings: DetectorSettings):
         self.settings = settings
+
+    def __getstate__(self) -> dict:
+        # Caches of operators (a 1-D camera's pixel matrices are 0.75 MB) are rebuilt where the
+        # detector is unpickled, in milliseconds, rather than sent with every cluster task.
+        return {k: v for k, v in self.__dict__.items() if k not in PICKLE_DROPS}
 
     @property
     def name(self) -> str:
