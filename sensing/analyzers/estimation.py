@@ -19,8 +19,8 @@ import numpy as np
 GRID_POINTS = 241
 GOLDEN_ITERATIONS = 40
 SCORING_ITERATIONS = 12
-#: Bisection steps for a root inside one grid cell (the cell shrinks below rounding of the estimate).
-BISECTIONS = 60
+#: Bisection steps for a root inside one grid cell: 2^-48 of a cell is below the rounding of the estimate.
+BISECTIONS = 48
 #: The exact root is refined until its step is below this many standard errors.
 ROOT_TOLERANCE = 1e-6
 #: Relative eigenvalue threshold below which a direction of the information matrix counts
