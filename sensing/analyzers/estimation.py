@@ -72,8 +72,8 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
        :math:`\partial\mu^TC^{-1}(T - c\mu)`), ``a`` and ``b`` are tabulated once on the grid,
        for all repetitions and copy checkpoints together, and again at the cells' midpoints:
        U at every grid point is one matrix product, which brackets the root in one grid
-       cell. The root of U's cubic spline through grid and midpoints is the estimate where
-       it agrees with the spline through the grid alone within ``ROOT_TOLERANCE`` standard
+       cell. The root of U's local cubic through grid and midpoints is the estimate where
+       it agrees with the cubic through the grid alone within ``ROOT_TOLERANCE`` standard
        errors (:func:`_table_roots`); elsewhere it starts a safeguarded secant iteration on
        the exact score (:func:`_refine_root`), which stops once its step is below that.
        Other models are refined by golden-section search on the locating criterion in the
@@ -142,22 +142,29 @@ def _score_table(scene, detector, name, nuisances, points, model=None):
     return a[:, 0, :], b[:, 0], information[:, 0, 0]
 
 
-def _spline_roots(nodes, a, b, cells, totals, copies):
-    """Roots of the cubic spline of U = a.T - c b through ``nodes`` inside cell ``cells[r]`` of each
-    repetition (where U falls through zero), by bisection."""
-    from scipy.interpolate import CubicSpline
-
-    spline_a = CubicSpline(nodes, a, axis=0).c  # (4, P-1, n): a(θ) = sum_j c_j (θ - θ_k)^(3-j)
-    spline_b = CubicSpline(nodes, b, axis=0).c  # (4, P-1)
-    coefficients = (np.einsum("jrn,rn->jr", spline_a[:, cells, :], totals)
-                    - copies[None, :] * spline_b[:, cells])  # (4, r): U as a cubic in θ - θ_k
-    left, right = np.zeros(cells.size), nodes[cells + 1] - nodes[cells]
+def _cubic_roots(nodes, a, b, cells, totals, copies):
+    """Roots of U = a.T - c b inside cell ``cells[r]`` of equally spaced ``nodes`` (where U falls
+    through zero), from the cubic through U at the cell's ends and their neighbours (the four
+    nearest nodes; one-sided at the ends of the grid), by bisection. Its error falls as the
+    fourth power of the spacing."""
+    last = nodes.size - 1
+    start = np.clip(cells - 1, 0, last - 3)
+    stencil = start[:, None] + np.arange(4)  # (r, 4) node indices
+    values = np.einsum("rjn,rn->rj", a[stencil], totals) - copies[:, None] * b[stencil]
+    pattern = cells - start  # 0: one-sided at the first cell, 1: centred, 2: one-sided at the last
+    coefficients = np.einsum("rpj,rj->pr", _LAGRANGE[pattern], values)  # U(t) = sum_p c_p t^p, t in [0, 1]
+    left, right = np.zeros(cells.size), np.ones(cells.size)
     for _ in range(BISECTIONS):
         mid = 0.5 * (left + right)
-        value = ((coefficients[0] * mid + coefficients[1]) * mid + coefficients[2]) * mid + coefficients[3]
+        value = ((coefficients[3] * mid + coefficients[2]) * mid + coefficients[1]) * mid + coefficients[0]
         up = value >= 0
         left, right = np.where(up, mid, left), np.where(up, right, mid)
-    return nodes[cells] + 0.5 * (left + right)
+    return nodes[cells] + 0.5 * (left + right) * (nodes[cells + 1] - nodes[cells])
+
+
+#: Inverse Vandermonde matrices of the node offsets (0, 1, 2, 3), (-1, 0, 1, 2) and (-2, -1, 0, 1)
+#: from the cell's left end: power coefficients of the cubic through four values.
+_LAGRANGE = np.stack([np.linalg.inv(np.vander(np.arange(4.0) + shift, 4, increasing=True)) for shift in (0, -1, -2)])
 
 
 def _table_roots(grid, table, midpoints, statistics, best):
@@ -170,10 +177,11 @@ def _table_roots(grid, table, midpoints, statistics, best):
     Candidates are the grid cells where U falls through zero (a local maximum of the
     likelihood) and the bounds where U points out of the interval (the likelihood
     increases towards the bound, where the clipped Fisher-scoring iteration stops). The
-    candidate nearest ``best`` is taken. Inside its cell the root of the cubic spline of U
-    through the grid and through grid and midpoints (exact at all of them) is found by
-    bisection; the spline's error falls as the fourth power of the spacing, so the
-    difference of the two roots bounds the finer one's error about fifteen times over.
+    candidate nearest ``best`` is taken. Inside its cell the root of the local cubic
+    interpolant of U through the grid and through grid and midpoints (exact at all of them,
+    :func:`_cubic_roots`) is found by bisection; the interpolant's error falls as the fourth
+    power of the spacing, so the difference of the two roots bounds the finer one's error
+    about fifteen times over.
     Where that difference is at most ``ROOT_TOLERANCE`` standard errors the finer root is
     the estimate; elsewhere (a score varying faster than the grid resolves, e.g. like 1/d
     next to d = 0) the finer cell is the bracket of the exact iteration. A repetition with
@@ -199,8 +207,8 @@ def _table_roots(grid, table, midpoints, statistics, best):
     inside = np.flatnonzero(found & (choice < g - 1))
     if inside.size:
         cell, t, c = choice[inside], totals[inside], copies[inside]
-        coarse = _spline_roots(grid, a, b, cell, t, c)
-        if midpoints is None:  # no check of the spline: the exact iteration polishes every root
+        coarse = _cubic_roots(grid, a, b, cell, t, c)
+        if midpoints is None:  # no check of the cubic: the exact iteration polishes every root
             estimate[inside] = coarse
             lo[inside], hi[inside] = grid[cell], grid[cell + 1]
             return estimate, lo, hi
@@ -213,7 +221,7 @@ def _table_roots(grid, table, midpoints, statistics, best):
         fine_b[0::2], fine_b[1::2] = b, mid_b
         at_mid = np.einsum("rn,rn->r", mid_a[cell], t) - c * mid_b[cell]  # exact U at the cell's midpoint
         fine_cell = 2 * cell + (at_mid >= 0)  # the half where U still falls through zero
-        fine = _spline_roots(nodes, fine_a, fine_b, fine_cell, t, c)
+        fine = _cubic_roots(nodes, fine_a, fine_b, fine_cell, t, c)
         with np.errstate(divide="ignore", invalid="ignore"):
             standard_error = 1 / np.sqrt(c * np.maximum(information[cell], information[cell + 1]))
         settled = np.abs(fine - coarse) <= ROOT_TOLERANCE * standard_error
