@@ -120,3 +120,21 @@ def test_dense_outputs_responses_from_eigen_rows_equal_the_dense_product():
             np.testing.assert_allclose(outputs.responses(factor), dense, rtol=0,
                                        atol=1e-13 * np.abs(dense).max())
     assert DenseOutputs(positive)._eigenrows()[0].shape[1] == 2  # the rank, not the dimension
+
+
+def test_mse_below_the_quantum_limit_only_where_flagged_biased():
+    """At d = 0.05 sigma with 10^4 copies most estimates sit at the bound 0: the estimator is
+    biased and its mse falls below the quantum CRB (which holds for unbiased estimators). Every
+    cell where the mse beats quantum_crb by more than 3.5 of its standard errors is flagged
+    ``biased``; with 10^8 copies (efficient regime) nothing is flagged."""
+    import sensing
+
+    config = {"name": "t", "seed": 5, "source": {"kind": "two_point", "separation": 0.05, "photons_per_copy": 5e-3},
+              "detectors": [{"name": "binary", "kind": "spade", "modes": 1}, {"name": "spade", "kind": "spade", "modes": 6}],
+              "copies": [10**4, 10**8], "repetitions": 80}
+    ds = sensing.run(config, scheduler="synchronous", progress=False).isel(parameter=0)
+    assert int(ds["biased"].sel(copies=10**4, detector="binary")) == 1
+    assert float(ds["mse"].sel(copies=10**4, detector="binary")) < float(ds["quantum_crb"].sel(copies=10**4))
+    beaten = (ds["quantum_crb"] - ds["mse"]) / ds["mse_standard_error"] > 3.5
+    assert not bool((beaten & (ds["biased"] == 0)).any())
+    assert int(ds["biased"].sel(copies=10**8).sum()) == 0

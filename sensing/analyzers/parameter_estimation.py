@@ -51,6 +51,11 @@ SCHEMA = {
     "crb": "Cramer-Rao bound [J^-1]_pp / copies of the detector",
     "quantum_crb": "quantum Cramer-Rao bound [F_Q^-1]_pp / copies",
     "efficiency": "crb / mse (1 = efficient estimator)",
+    "mse_standard_error": "standard error of mse from the repetitions, std(error^2) / sqrt(repetitions): mse "
+                          "below a bound by less than about 2 of these is sampling noise",
+    "biased": "1 where the mean estimate differs from the true value by more than 3 standard errors: the "
+              "estimator is biased there (e.g. pinned at the bound 0 with few photons), and the Cramer-Rao "
+              "bounds, which hold for unbiased estimators, need not bound its mse",
 }
 
 
@@ -208,6 +213,10 @@ def point_estimation_dataset(config, detector_names: list[str], scene_result: di
         "crb": (("detector", "copies", "parameter"), crb),
         "quantum_crb": (("copies", "parameter"), quantum_crb),
         "efficiency": (("detector", "copies", "parameter"), crb / mse),
+        "mse_standard_error": (("detector", "copies", "parameter"),
+                               (error**2).std(axis=2, ddof=1) / np.sqrt(error.shape[2]) if error.shape[2] > 1
+                               else np.full(mse.shape, np.nan)),
+        "biased": (("detector", "copies", "parameter"), _significant_bias(error)),
     }, coords=coords)
     units = scene_result["units"]
     common = set(units.values())
@@ -228,12 +237,23 @@ def point_estimation_dataset(config, detector_names: list[str], scene_result: di
     return ds
 
 
+def _significant_bias(error: np.ndarray) -> np.ndarray:
+    """1 where the mean error over repetitions (axis 2) is beyond 3 standard errors of the mean, else 0."""
+    reps = error.shape[2]
+    if reps < 2:
+        return np.zeros(error.shape[:2] + error.shape[3:], dtype=np.int8)
+    mean = error.mean(axis=2)
+    spread = error.std(axis=2, ddof=1) / np.sqrt(reps)
+    return (np.abs(mean) > 3 * spread).astype(np.int8)
+
+
 #: CF ``units`` of the variables, in the parameters' unit ``u`` (set when all parameters share one).
 UNITS = {"true_value": "{u}", "estimate": "{u}", "bias": "{u}", "mse": "{u}^2", "crb": "{u}^2", "quantum_crb": "{u}^2",
          "fisher_information": "{u}^-2", "quantum_fisher_information": "{u}^-2",
          "fisher_information_per_photon": "{u}^-2", "quantum_fisher_information_per_photon": "{u}^-2",
          "fisher_information_matrix": "{u}^-2", "quantum_fisher_information_matrix": "{u}^-2",
-         "photons_per_copy": "1", "detected_photons_per_copy": "1", "efficiency": "1"}
+         "photons_per_copy": "1", "detected_photons_per_copy": "1", "efficiency": "1", "biased": "1",
+         "mse_standard_error": "{u}^2"}
 
 
 #: Variables added for scenes in physical units or with a non-Gaussian PSF (additive to SCHEMA).
