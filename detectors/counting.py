@@ -43,16 +43,7 @@ def complex_wishart(rng: np.random.Generator, dof: int, dim: int) -> np.ndarray:
     :math:`|A_{jj}|^2 \sim \mathrm{Gamma}(dof - j, 1)` and :math:`A_{jk} \sim \mathcal{CN}(0,1)`
     below the diagonal. The cost does not depend on ``dof``.
     """
-    if dof == 0:
-        return np.zeros((dim, dim), dtype=complex)
-    if dof < dim:  # rank-deficient: draw the vectors themselves
-        z = (rng.standard_normal((dof, dim)) + 1j * rng.standard_normal((dof, dim))) / np.sqrt(2)
-        return z.T @ z.conj()
-    diagonal, low = _wishart_indices(dim)
-    a = np.zeros((dim, dim), dtype=complex)
-    a.flat[diagonal] = np.sqrt(rng.gamma(dof - np.arange(dim), 1.0))
-    a.flat[low] = (rng.standard_normal(low.size) + 1j * rng.standard_normal(low.size)) * _SQRT_HALF
-    return a @ a.conj().T
+    return complex_wishart_block(rng, dof, dim, 1)[0]
 
 
 _SQRT_HALF = 1 / np.sqrt(2)
@@ -68,7 +59,7 @@ def _wishart_indices(dim: int) -> tuple[np.ndarray, np.ndarray]:
 
 def complex_wishart_block(rng: np.random.Generator, dof: int, dim: int, count: int) -> np.ndarray:
     r"""``count`` independent draws of :func:`complex_wishart`, shape ``(count, dim, dim)``, in a
-    few vectorised calls (the same Bartlett decomposition)."""
+    few vectorised calls (``count = 1`` draws the same numbers as :func:`complex_wishart`)."""
     if dof == 0:
         return np.zeros((count, dim, dim), dtype=complex)
     if dof < dim:
@@ -469,11 +460,8 @@ class ClassicalCountingModel(OutcomeModel):
         clicks among the copies that had no signal click in that output (binomial).
         """
         n = len(self.labels)
-        if not self.threshold:
-            r = self._responses()
-            w = complex_wishart(rng, copies, r.shape[-1])
-            means = np.einsum("kab,ba->k", r, w).real.clip(min=0.0) + copies * self.dark_counts
-            return {"copies": np.int64(copies), "totals": rng.poisson(means).astype(np.int64)}
+        if not self.threshold:  # one repetition of the block sampler: the same draws
+            return {"copies": np.int64(copies), "totals": self.sample_totals_block(rng, copies, 1)["totals"][0]}
         clicks = np.zeros(n, dtype=np.int64)
         lit = self._lit_copies(rng, copies)
         chunk = chunk_size(n)

@@ -40,7 +40,6 @@ PHASE_NODES = 16
 SAMPLE_BLOCK = 1 << 14
 
 
-
 def _one_mode(state) -> None:
     """Refuse (a config error) a Fock state of more than one mode: these shadows are single-mode."""
     rho = np.asarray(state.density_matrix)

@@ -331,7 +331,6 @@ class HeterodyneSettings(ProbeSettings):
     squeezing_angle: float = Field(0.0, description="squeezed probe: SF Sgate phase (0 squeezes x)")
 
 
-
 def probe_program(settings, squeezing_angle: float, displacement: complex = 0.0):
     """One-mode SF program shared by the per-copy strategies: the probe (vacuum, coherent, or
     squeezed at ``squeezing_angle``), one draw of the channel's displacement, detector loss."""

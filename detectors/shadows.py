@@ -191,7 +191,6 @@ class PauliShadowModel(_OneHotCounts, _NoLikelihood, OutcomeModel):
         return float(draws)
 
 
-
 class PauliShadow(Detector):
     """Random single-qubit Pauli-basis measurement of every qubit (classical shadows)."""
 
@@ -269,7 +268,6 @@ class CliffordShadowModel(_OneHotCounts, _NoLikelihood, OutcomeModel):
         kept = self.survival**self.state.qubits * p / p.sum()
         counts = rng.multinomial(copies, np.append(kept, max(0.0, 1.0 - kept.sum())))[:-1]
         return {"copies": np.array(copies, dtype=np.int64), "counts": counts.astype(np.int64)}
-
 
 
 class CliffordShadow(Detector):

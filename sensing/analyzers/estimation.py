@@ -132,13 +132,20 @@ def maximum_likelihood(scene, detector, statistics, names: list[str]) -> np.ndar
     return np.stack([estimate[n] for n in names], axis=-1)
 
 
+def _mean_derivative(scene, detector, values, name):
+    """Central difference of the per-copy mean in ``name`` at the batch of points ``values``
+    (step ten times the parameter's state step), shape ``(R, n)``."""
+    h = scene.parameters[name].step * 10
+    plus = _model(scene, detector, {**values, name: values[name] + h}).mean()
+    minus = _model(scene, detector, {**values, name: values[name] - h}).mean()
+    return (plus - minus) / (2 * h)
+
+
 def _score_table(scene, detector, name, nuisances, points, model=None):
     """``(a, b, information)`` of the linear score at ``points`` of ``name``: shapes (P, n), (P,), (P,) per copy."""
-    h = scene.parameters[name].step * 10
-    model = model if model is not None else _model(scene, detector, {name: points, **nuisances})
-    dmean = (_model(scene, detector, {name: points + h, **nuisances}).mean()
-             - _model(scene, detector, {name: points - h, **nuisances}).mean()) / (2 * h)
-    a, b, information = model.score_coefficients(dmean[:, None, :])
+    values = {name: points, **nuisances}
+    model = model if model is not None else _model(scene, detector, values)
+    a, b, information = model.score_coefficients(_mean_derivative(scene, detector, values, name)[:, None, :])
     return a[:, 0, :], b[:, 0], information[:, 0, 0]
 
 
@@ -170,8 +177,9 @@ _LAGRANGE = np.stack([np.linalg.inv(np.vander(np.arange(4.0) + shift, 4, increas
 def _table_roots(grid, table, midpoints, statistics, best):
     r"""Each repetition's root of :math:`U(\theta) = a(\theta)\cdot T - c\,b(\theta)` nearest
     its located grid point, from ``table = (a, b, information)`` on ``grid`` and the same at
-    the cell midpoints (``midpoints``; None: every root is left to the exact iteration). Returns ``(estimate, lo, hi)``: ``lo < hi`` brackets a root the exact
-    iteration (:func:`_refine_root`) must still polish; ``lo == hi`` marks a final estimate.
+    the cell midpoints (``midpoints``; None: every root is left to the exact iteration).
+    Returns ``(estimate, lo, hi)``: ``lo < hi`` brackets a root the exact iteration
+    (:func:`_refine_root`) must still polish; ``lo == hi`` marks a final estimate.
 
     U is known exactly at the grid points (one matrix product for all repetitions).
     Candidates are the grid cells where U falls through zero (a local maximum of the
@@ -233,11 +241,9 @@ def _table_roots(grid, table, midpoints, statistics, best):
 
 def _exact_score(scene, detector, statistics, name, nuisances, theta):
     """The exact score and expected information of each repetition at its own ``theta``, shape (R,)."""
-    h = scene.parameters[name].step * 10
-    model = _model(scene, detector, {name: theta, **nuisances})
-    dmean = (_model(scene, detector, {name: theta + h, **nuisances}).mean()
-             - _model(scene, detector, {name: theta - h, **nuisances}).mean()) / (2 * h)
-    score, information = model.score(statistics, dmean[:, None, :])
+    values = {name: theta, **nuisances}
+    dmean = _mean_derivative(scene, detector, values, name)
+    score, information = _model(scene, detector, values).score(statistics, dmean[:, None, :])
     return score[:, 0], information[:, 0, 0]
 
 
@@ -291,13 +297,8 @@ def _fisher_scoring(scene, detector, statistics, names, estimate):
     for _ in range(SCORING_ITERATIONS):
         values = {n: theta[:, i] for i, n in enumerate(names)}
         model = _model(scene, detector, values)
-        dmean = []
-        for i, n in enumerate(names):
-            h = params[n].step * 10
-            plus = _model(scene, detector, {**values, n: theta[:, i] + h}).mean()
-            minus = _model(scene, detector, {**values, n: theta[:, i] - h}).mean()
-            dmean.append((plus - minus) / (2 * h))
-        score, information = model.score(statistics, np.stack(dmean, axis=1))  # (R, p), (R, p, p)
+        dmean = np.stack([_mean_derivative(scene, detector, values, n) for n in names], axis=1)
+        score, information = model.score(statistics, dmean)  # (R, p), (R, p, p)
         finite = np.all(np.isfinite(information), axis=(-1, -2)) & np.all(np.isfinite(score), axis=-1)
         information = np.where(finite[:, None, None], information, 0.0)
         score = np.where(finite[:, None], score, 0.0)
